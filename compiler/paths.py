@@ -1,0 +1,75 @@
+"""Dotted paths into plain spec data (``training.optimizer.lr``): get, set and delete.
+
+Used by variant overrides, sweep parameters and command-line overrides, which all address a value
+by the same dotted path. Integer segments index lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MISSING = object()
+
+
+def split_path(dotted: str) -> tuple:
+    """``"a.b.0"`` -> ``("a", "b", 0)``."""
+    return tuple(int(s) if s.isdigit() else s for s in dotted.split("."))
+
+
+def get_path(data: Any, path: tuple, default: Any = _MISSING) -> Any:
+    """The value at ``path``, or ``default`` (KeyError when no default is given)."""
+    current = data
+    for segment in path:
+        if isinstance(current, dict) and segment in current:
+            current = current[segment]
+        elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+            current = current[segment]
+        else:
+            if default is _MISSING:
+                raise KeyError(path)
+            return default
+    return current
+
+
+def has_path(data: Any, path: tuple) -> bool:
+    return get_path(data, path, _MISSING) is not _MISSING if path else True
+
+
+def set_path(data: dict, path: tuple, value: Any) -> None:
+    """Set ``path`` to ``value`` in place, creating mappings on the way.
+
+    Raises ValueError when a segment runs into a scalar or a list index is out of range.
+    """
+    current: Any = data
+    for depth, segment in enumerate(path[:-1]):
+        if isinstance(current, dict):
+            nxt = current.get(segment)
+            if nxt is None:
+                nxt = current[segment] = {}
+        elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+            nxt = current[segment]
+        else:
+            where = ".".join(map(str, path[:depth])) or "the spec"
+            raise ValueError(f"cannot go into `{segment}`: `{where}` is not a mapping")
+        current = nxt
+    last = path[-1]
+    if isinstance(current, dict):
+        current[last] = value
+    elif isinstance(current, list) and isinstance(last, int) and 0 <= last < len(current):
+        current[last] = value
+    else:
+        where = ".".join(map(str, path[:-1])) or "the spec"
+        raise ValueError(f"cannot set `{last}`: `{where}` is not a mapping")
+
+
+def delete_path(data: dict, path: tuple) -> bool:
+    """Remove the value at ``path``; returns False when it was not there."""
+    parent = get_path(data, path[:-1], None) if len(path) > 1 else data
+    last = path[-1]
+    if isinstance(parent, dict) and last in parent:
+        del parent[last]
+        return True
+    if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+        del parent[last]
+        return True
+    return False

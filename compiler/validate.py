@@ -1,0 +1,349 @@
+"""Validation pass: plain spec data + its source map -> a ``Spec`` or located diagnostics.
+
+Three layers, each run only when the one before succeeded for the part it reads:
+
+1. the pydantic model (shapes, types, values, unknown keys);
+2. cross-field references (:mod:`rigorml.schemas.references`);
+3. every variant and every sweep parameter applied to the base spec and validated again, so a
+   variant that sets ``training.precision: fp33`` is reported at the variant's line.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..schemas.introspect import fields_of, members, models_at, siblings_with_key, tags_of
+from ..schemas.references import check_path, did_you_mean, find_reference_problems
+from ..schemas.spec import SPEC_VERSION, Spec
+from .diagnostics import Diagnostic
+from .paths import set_path, split_path
+from .source import SourceMap
+
+
+@dataclass
+class Validated:
+    """The outcome of validation: the spec (None when invalid) and every problem found."""
+
+    spec: Spec | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path) or "the spec"
+
+
+def document_path(data: Any, loc: tuple) -> tuple[tuple, bool]:
+    """Map a pydantic error location onto the document.
+
+    Segments that are not in the data (union tags such as ``sgd``, branch labels such as
+    ``function-after[...]``) are skipped; the error's own last key is kept even when it is missing
+    from the data. Returns (path, went_through_a_union_branch).
+    """
+    path: list = []
+    current = data
+    branched = False
+    for i, segment in enumerate(loc):
+        if isinstance(current, dict) and segment in current:
+            current = current[segment]
+            path.append(segment)
+        elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+            current = current[segment]
+            path.append(segment)
+        elif i == len(loc) - 1 and isinstance(current, dict):
+            path.append(segment)  # a missing or extra key: keep it so it can be named
+            current = None
+        else:
+            branched = True
+    return tuple(path), branched
+
+
+_EXPECTED = re.compile(r"'([^']*)'")
+
+_TYPE_WORDS = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "a string",
+    "list": "a list",
+    "dict": "a mapping",
+    "tuple": "a list",
+    "none": "null",
+}
+
+
+def _branch_word(label: Any) -> str:
+    text = str(label)
+    for key, word in _TYPE_WORDS.items():
+        if text == key or text.startswith(key + "[") or f", {key}[" in text or f"[{key}[" in text:
+            return word
+    if text.startswith("literal["):
+        return "one of " + ", ".join(_EXPECTED.findall(text)) if _EXPECTED.findall(text) else text
+    return text
+
+
+def _message(error: dict, path: tuple) -> tuple[str, str, str | None, bool]:
+    """(code, message, hint, on_key) for one pydantic error already mapped to ``path``."""
+    kind, msg, ctx = error["type"], error["msg"], error.get("ctx") or {}
+    where = f"`{_dotted(path)}`"
+    got = error.get("input")
+    loc = tuple(error["loc"])
+    if kind == "extra_forbidden":
+        key = path[-1]
+        parent_loc = loc[:-1]
+        models = models_at(Spec, parent_loc)
+        allowed = sorted({k for m in models for k in fields_of(m)})
+        owners = siblings_with_key(Spec, parent_loc, key)
+        if owners:
+            return (
+                "SPC001",
+                f"`{key}` is not allowed in `{_dotted(path[:-1])}` here; it applies only when the name/type is "
+                + ", ".join(repr(o) for o in owners),
+                None,
+                True,
+            )
+        hint = did_you_mean(key, allowed)
+        message = f"unknown key {key!r} in `{_dotted(path[:-1])}`"
+        if hint:
+            message += f"; {hint}"
+        return "SPC001", message, f"allowed keys: {', '.join(allowed)}" if allowed and not hint else None, True
+    if kind == "missing":
+        return "SPC002", f"missing required key `{path[-1]}` in `{_dotted(path[:-1])}`", None, True
+    if kind == "literal_error" and path == ("version",):
+        return "SPC006", f"unsupported spec version {_short(got)}; this rigorml reads version {SPEC_VERSION}", None, False
+    if kind == "literal_error":
+        expected = _EXPECTED.findall(ctx.get("expected", ""))
+        hint = did_you_mean(got, expected) if isinstance(got, str) else None
+        return (
+            "SPC004",
+            f"invalid value {_short(got)} for {where}; expected one of: {', '.join(expected)}" + (f"; {hint}" if hint else ""),
+            None,
+            False,
+        )
+    if kind == "union_tag_invalid":
+        expected = _EXPECTED.findall(str(ctx.get("expected_tags", "")))
+        tag = ctx.get("tag")
+        hint = did_you_mean(tag, expected)
+        return (
+            "SPC004",
+            f"invalid {ctx.get('discriminator', 'tag').strip(chr(39))} {tag!r} for {where}; expected one of: {', '.join(expected)}"
+            + (f"; {hint}" if hint else ""),
+            None,
+            False,
+        )
+    if kind == "union_tag_not_found":
+        return "SPC002", f"{where} needs `{ctx.get('discriminator', '').strip(chr(39))}`", None, False
+    if kind == "missing_distribution":
+        if isinstance(got, dict) and "distribution" in got:
+            names = ["log_uniform", "uniform", "int", "int_log", "categorical", "constant"]
+            hint = did_you_mean(got["distribution"], names)
+            return (
+                "SPC004",
+                f"unknown distribution {_short(got['distribution'])} for {where}; expected one of: {', '.join(names)}"
+                + (f"; {hint}" if hint else ""),
+                None,
+                False,
+            )
+        return "SPC002", f"{where}: {msg}", None, False
+    if kind in ("value_error", "assertion_error"):
+        text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return "SPC004", f"{where}: {text}", None, False
+    text = f"{where} {msg.replace('Input should be', 'should be')}"
+    text += f" ({_short(got)})" if ", got " in msg else f", got {_short(got)}"
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "SPC003", text, None, False
+    return "SPC004", text, None, False
+
+
+def _merge_union_errors(items: list[tuple[tuple, dict, bool]]) -> list[tuple[tuple, dict]]:
+    """Several branch errors at one path (``int | list[int]``) become one 'should be X or Y' error."""
+    by_path: dict[tuple, list] = {}
+    order: list[tuple] = []
+    for path, error, branched in items:
+        key = path
+        if key not in by_path:
+            order.append(key)
+            by_path[key] = []
+        by_path[key].append((error, branched))
+    merged = []
+    for path in order:
+        group = by_path[path]
+        branch_errors = [e for e, b in group if b and (e["type"].endswith("_type") or e["type"].endswith("_parsing") or e["type"] == "literal_error")]
+        if len(branch_errors) >= 2 and len(branch_errors) == len(group):
+            words = []
+            for e in branch_errors:
+                label = next((seg for seg in e["loc"] if isinstance(seg, str) and ("[" in seg or seg in _TYPE_WORDS)), None)
+                if e["type"] == "literal_error":
+                    words.append("one of " + ", ".join(_EXPECTED.findall(e.get("ctx", {}).get("expected", ""))))
+                elif label is not None:
+                    words.append(_branch_word(label))
+            words = list(dict.fromkeys(words))
+            combined = dict(branch_errors[0])
+            combined["type"] = "union_type"
+            combined["msg"] = "Input should be " + " or ".join(words)
+            merged.append((path, combined))
+        else:
+            merged.extend((path, e) for e, _ in group)
+    return merged
+
+
+def diagnostics_from_error(exc: ValidationError, data: Any, source_map: SourceMap, *, prefix: str = "") -> list[Diagnostic]:
+    """Turn a pydantic ValidationError into located diagnostics (one per distinct problem)."""
+    mapped = []
+    for error in exc.errors(include_url=False):
+        path, branched = document_path(data, tuple(error["loc"]))
+        mapped.append((path, error, branched))
+    out = []
+    for path, error in _merge_union_errors(mapped):
+        code, message, hint, on_key = _message(error, path)
+        if code == "SPC002":
+            span = source_map.locate(path[:-1] if error["type"] == "missing" else path, prefer_key=True)
+        else:
+            span = source_map.locate(path, prefer_key=on_key)
+        out.append(Diagnostic(code, prefix + message, span, hint=hint, path=path))
+    return out
+
+
+def _materialize(data: dict, segments: tuple) -> None:
+    """Fill the mappings on the way to ``segments`` that the spec omits with their model defaults.
+
+    Only what the default itself sets explicitly is filled (``{"name": "adamw"}`` for the default
+    optimizer), so an override such as ``training.optimizer.name: sgd`` does not collide with
+    Adam-only defaults the user never wrote.
+    """
+    current: Any = data
+    models: list = [Spec]
+    for segment in segments[:-1]:
+        if not isinstance(current, dict):
+            return
+        model = next((m for m in models if isinstance(segment, str) and segment in fields_of(m)), None)
+        if model is None:
+            return
+        name = next(n for n, info in model.model_fields.items() if (info.alias or n) == segment)
+        info = model.model_fields[name]
+        if segment not in current or current[segment] is None:
+            default = info.get_default(call_default_factory=True)
+            current[segment] = (
+                default.model_dump(mode="json", by_alias=True, exclude_unset=True)
+                if isinstance(default, BaseModel)
+                else {}
+            )
+        current = current[segment]
+        candidates = [m for m in members(info.annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
+        if isinstance(current, dict):
+            tagged = [m for m in candidates if any(str(current.get(k)) in tags_of(m) for k in ("name", "type", "distribution"))]
+            candidates = tagged or candidates
+        models = candidates
+
+
+def _set_with_defaults(data: dict, segments: tuple, value: Any) -> None:
+    _materialize(data, segments)
+    set_path(data, segments, value)
+
+
+def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list]]:
+    """(anchor, ``base`` with the change applied, [(anchor path, segments)]) per variant and sweep value.
+
+    A path into a section the spec leaves at its defaults (``training.optimizer.lr`` with no
+    optimizer written) lands on that section's default (see :func:`_materialize`). Paths that do not
+    exist are skipped: the reference check reports them.
+    """
+    cases = []
+    for name, variant in (data.get("variants") or {}).items():
+        overrides = (variant or {}).get("overrides") or {}
+        applied = copy.deepcopy(base)
+        anchors = []
+        try:
+            for key, value in overrides.items():
+                if check_path(str(key)) is not None:
+                    continue
+                _set_with_defaults(applied, split_path(str(key)), copy.deepcopy(value))
+                anchors.append((("variants", name, "overrides", key), split_path(str(key))))
+        except ValueError:
+            continue  # reported by the reference check as a path problem
+        if not anchors:
+            continue
+        cases.append((("variants", name), applied, anchors))
+    sweep = data.get("sweep") or {}
+    for key, param in (sweep.get("parameters") or {}).items():
+        if not isinstance(param, dict) or check_path(str(key)) is not None:
+            continue
+        kind = param.get("distribution") or ("categorical" if "values" in param else "constant")
+        if kind == "categorical":
+            samples = [(("sweep", "parameters", key, "values", i), v) for i, v in enumerate(param.get("values") or [])]
+        elif kind == "constant":
+            samples = [(("sweep", "parameters", key, "value"), param.get("value"))]
+        else:
+            samples = [(("sweep", "parameters", key, bound), param.get(bound)) for bound in ("low", "high")]
+            if kind in ("uniform", "log_uniform"):
+                samples = [(p, float(v)) if isinstance(v, int) and not isinstance(v, bool) else (p, v) for p, v in samples]
+        for anchor, value in samples:
+            applied = copy.deepcopy(base)
+            try:
+                _set_with_defaults(applied, split_path(str(key)), copy.deepcopy(value))
+            except ValueError:
+                continue
+            cases.append((anchor, applied, [(anchor, split_path(str(key)))]))
+    return cases
+
+
+def _check_overrides(spec: Spec, data: dict, source_map: SourceMap) -> list[Diagnostic]:
+    if not data.get("variants") and not data.get("sweep"):
+        return []
+    base = {k: v for k, v in data.items() if k not in ("variants", "sweep")}
+    out: list[Diagnostic] = []
+    for anchor, applied, anchors in _override_arms(data, base):
+        try:
+            Spec.model_validate(applied)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                path, _ = document_path(applied, tuple(error["loc"]))
+                # Point at the override that shares the longest prefix with the error.
+                best, best_len = anchors[0][0], -1
+                for anchor_path, segments in anchors:
+                    common = 0
+                    for a, b in zip(segments, path):
+                        if a != b:
+                            break
+                        common += 1
+                    if common > best_len:
+                        best, best_len = anchor_path, common
+                code, message, hint, _ = _message(error, path)
+                what = f"variant {anchor[1]!r}" if anchor[0] == "variants" else f"sweep parameter `{anchor[2]}`"
+                out.append(
+                    Diagnostic(
+                        code,
+                        f"with {what} applied: {message}",
+                        source_map.locate(best),
+                        hint=hint,
+                        path=best,
+                    )
+                )
+    return out
+
+
+def validate_data(data: Any, source_map: SourceMap) -> Validated:
+    """Validate plain spec data; returns the resolved spec or the located problems (sorted)."""
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        return Validated(None, sorted(diagnostics_from_error(exc, data, source_map), key=Diagnostic.sort_key))
+
+    diagnostics = [
+        Diagnostic(p.code, p.message, source_map.locate(p.path, prefer_key=p.on_key), hint=p.hint, path=p.path)
+        for p in find_reference_problems(spec)
+    ]
+    diagnostics += _check_overrides(spec, data, source_map)
+    if diagnostics:
+        return Validated(None, sorted(set(diagnostics), key=Diagnostic.sort_key))
+    return Validated(spec, [])
+
