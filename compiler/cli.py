@@ -30,6 +30,17 @@ def _version() -> str:
         return "0+unknown"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when asked (importlib.metadata is slow)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"rigorml {_version()}")
+        parser.exit()
+
+
 def _limits(args):
     from .source import LoadLimits
 
@@ -110,7 +121,9 @@ def cmd_resolve(args) -> int:
     if diagnostics:
         _print_diagnostics(diagnostics, composed.texts, sys.stderr)
         return _exit_code(diagnostics)
-    _, resolved = resolve_spec(validated.spec)
+    from ..schemas.spec import Spec
+
+    _, resolved = resolve_spec(Spec.model_validate(composed.data))
     digest = spec_hash(resolved)
     if args.format == "json":
         text = json.dumps(resolved, indent=2, ensure_ascii=False) + "\n"
@@ -177,19 +190,25 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that subcommand's (start-up cost on pre-commit)."""
     parser = argparse.ArgumentParser(
         prog="rigorml",
         description="Validate, lint, compile and run ML experiment specs (one YAML file per experiment).",
         epilog="Exit codes: 0 ok, 1 the spec has errors/findings, 2 rigorml could not do its job.",
     )
-    parser.add_argument("--version", action="version", version=f"rigorml {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
 
     for name, func, summary in (
         ("validate", cmd_validate, "check spec files against the spec model; every error located at file:line:col"),
         ("lint", cmd_lint, "validate spec files and check them against the experiment-practice rules"),
     ):
+        if not wanted(name):
+            continue
         p = sub.add_parser(name, help=summary, description=summary)
         p.add_argument("files", nargs="+", metavar="FILE", help="spec files (YAML)")
         p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
@@ -200,6 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
         _add_input_options(p)
         p.set_defaults(func=func)
 
+    if wanted("resolve"):
+        _add_resolve(sub)
+    if wanted("schema"):
+        _add_schema(sub)
+    if wanted("init"):
+        _add_init(sub)
+    return parser
+
+
+def _add_resolve(sub) -> None:
     p = sub.add_parser(
         "resolve",
         help="print the fully resolved spec (defaults filled, extends and overrides applied) and its sha256",
@@ -214,22 +243,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.set_defaults(func=cmd_resolve)
 
+
+def _add_schema(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the spec (for editors)", description="Print the JSON Schema of the spec.")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--generate", action="store_true", help="generate it from the models instead of printing the packaged copy")
     p.set_defaults(func=cmd_schema)
 
+
+def _add_init(sub) -> None:
     p = sub.add_parser("init", help="write a commented starter spec", description="Write a commented starter spec for a task.")
     p.add_argument("path", nargs="?", default="experiment.yaml", metavar="PATH", help="where to write it (default: experiment.yaml)")
     p.add_argument("--task", choices=TASK_CHOICES, default="classification", help="task kind (default: classification)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=cmd_init)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
+    # on every commit. Help, errors and unknown commands get the full parser.
+    first = argv[0] if argv else None
+    known = first in ("validate", "lint", "resolve", "schema", "init")
+    parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)

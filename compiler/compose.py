@@ -19,13 +19,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schemas.references import check_path, did_you_mean
-from ..schemas.spec import Spec
+from ..schemas import compiled
+from ..schemas.introspect import fill_defaults_along, top_level_keys
+from ..schemas.references import check_path
 from .diagnostics import Diagnostic, Span
 from .paths import delete_path, get_path, has_path, set_path, split_path
 from .source import LoadLimits, SourceMap, load_yaml_file, parse_yaml
 
-_TOP_LEVEL = tuple(info.alias or name for name, info in Spec.model_fields.items())
 
 
 @dataclass
@@ -173,19 +173,31 @@ def apply_overrides(composed: Composed, overrides: list[str], limits: LoadLimits
             )
             continue
         if mode == "set" and not present:
-            reason = check_path(key, sections=_TOP_LEVEL)
-            if reason is not None and not (len(path) == 1 and path[0] in _TOP_LEVEL):
-                hint = did_you_mean(str(path[0]), _TOP_LEVEL) if len(path) == 1 else None
+            top_level = top_level_keys()
+            reason = check_path(key, sections=top_level)
+            if reason is not None and not (len(path) == 1 and path[0] in top_level):
+                # check_path's reason already carries the "did you mean" for the misspelt segment.
                 composed.diagnostics.append(
                     Diagnostic(
                         "CMP005",
-                        f"cannot override `{key}`: {reason}" + (f"; {hint}" if hint else ""),
+                        f"cannot override `{key}`: {reason}",
                         at,
                         hint=f"to add a key that is not in the spec model's free-form sections, use +{key}=...",
                     )
                 )
                 continue
+        # An index (`tags.0`) needs the list to exist; otherwise `{0: ...}` would replace it.
+        unset = next((path[:i] for i, s in enumerate(path) if isinstance(s, int) and not has_path(data, path[:i])), None)
+        if unset is not None:
+            where = ".".join(map(str, unset))
+            message = f"cannot override `{key}`: `{where}` is not set, so it has no item {path[len(unset)]}"
+            composed.diagnostics.append(Diagnostic("CMP005", message, at, hint=f"set the whole list: {where}=[...]"))
+            continue
         try:
+            if not present:
+                # `training.optimizer.lr=...` on a spec that leaves the optimizer at its default
+                # sets the default optimizer's lr, as a variant override does.
+                fill_defaults_along(compiled.root_model(), data, path)
             set_path(data, path, value)
         except ValueError as exc:
             composed.diagnostics.append(Diagnostic("CMP005", f"cannot override `{key}`: {exc}", at))

@@ -31,20 +31,30 @@ def get_path(data: Any, path: tuple, default: Any = _MISSING) -> Any:
     return current
 
 
+_ABSENT = object()  # not _MISSING: passing _MISSING as the default means "raise KeyError"
+
+
 def has_path(data: Any, path: tuple) -> bool:
-    return get_path(data, path, _MISSING) is not _MISSING if path else True
+    """Whether ``data`` has a value at ``path`` (the root ``()`` always exists)."""
+    return get_path(data, path, _ABSENT) is not _ABSENT if path else True
 
 
 def set_path(data: dict, path: tuple, value: Any) -> None:
     """Set ``path`` to ``value`` in place, creating mappings on the way.
 
-    Raises ValueError when a segment runs into a scalar or a list index is out of range.
+    Raises ValueError when a segment runs into a scalar, a list index is out of range, or an
+    integer segment would index a list that is not there.
     """
     current: Any = data
     for depth, segment in enumerate(path[:-1]):
         if isinstance(current, dict):
             nxt = current.get(segment)
             if nxt is None:
+                if isinstance(path[depth + 1], int):
+                    # An index into a list the data does not have: creating ``{0: ...}`` would turn
+                    # a list-valued key into a mapping with integer keys.
+                    where = ".".join(map(str, path[: depth + 1]))
+                    raise ValueError(f"cannot index `{where}`: it is not set (set the whole list instead)")
                 nxt = current[segment] = {}
         elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
             nxt = current[segment]

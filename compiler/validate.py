@@ -15,21 +15,36 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from ..schemas.introspect import fields_of, members, models_at, siblings_with_key, tags_of
+from ..schemas import compiled
+from ..schemas.introspect import fields_of, fill_defaults_along, models_at, siblings_with_key
 from ..schemas.references import check_path, did_you_mean, find_reference_problems
-from ..schemas.spec import SPEC_VERSION, Spec
 from .diagnostics import Diagnostic
 from .paths import set_path, split_path
 from .source import SourceMap
+
+
+SPEC_VERSION = 1
+
+
+def model_validate(data: Any):
+    """Validate with the compiled validator (no pydantic import) or, without one, the models.
+
+    Both raise the same ``ValidationError``; the compiled one returns a ``SpecNode`` tree, the
+    models a ``Spec``. Either is read by attribute.
+    """
+    validator = compiled.validator()
+    if validator is not None:
+        return validator.validate_python(data)
+    from ..schemas.spec import Spec
+
+    return Spec.model_validate(data)
 
 
 @dataclass
 class Validated:
     """The outcome of validation: the spec (None when invalid) and every problem found."""
 
-    spec: Spec | None
+    spec: Any
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -42,12 +57,13 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path) or "the spec"
 
 
-def document_path(data: Any, loc: tuple) -> tuple[tuple, bool]:
+def document_path(data: Any, loc: tuple, kind: str = "") -> tuple[tuple, bool]:
     """Map a pydantic error location onto the document.
 
     Segments that are not in the data (union tags such as ``sgd``, branch labels such as
-    ``function-after[...]``) are skipped; the error's own last key is kept even when it is missing
-    from the data. Returns (path, went_through_a_union_branch).
+    ``function-after[...]``) are skipped. For a missing or an unknown key the error's last segment is
+    that key, so it is kept even though (for a missing key) it is not in the data.
+    Returns (path, went_through_a_union_branch).
     """
     path: list = []
     current = data
@@ -59,8 +75,8 @@ def document_path(data: Any, loc: tuple) -> tuple[tuple, bool]:
         elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
             current = current[segment]
             path.append(segment)
-        elif i == len(loc) - 1 and isinstance(current, dict):
-            path.append(segment)  # a missing or extra key: keep it so it can be named
+        elif i == len(loc) - 1 and kind in ("missing", "extra_forbidden") and isinstance(current, dict):
+            path.append(segment)
             current = None
         else:
             branched = True
@@ -100,9 +116,10 @@ def _message(error: dict, path: tuple) -> tuple[str, str, str | None, bool]:
     if kind == "extra_forbidden":
         key = path[-1]
         parent_loc = loc[:-1]
-        models = models_at(Spec, parent_loc)
+        root = compiled.root_model()
+        models = models_at(root, parent_loc)
         allowed = sorted({k for m in models for k in fields_of(m)})
-        owners = siblings_with_key(Spec, parent_loc, key)
+        owners = siblings_with_key(root, parent_loc, key)
         if owners:
             return (
                 "SPC001",
@@ -164,47 +181,70 @@ def _message(error: dict, path: tuple) -> tuple[str, str, str | None, bool]:
     return "SPC004", text, None, False
 
 
+def _is_type_error(error: dict) -> bool:
+    kind = error["type"]
+    return kind.endswith("_type") or kind.endswith("_parsing") or kind == "literal_error"
+
+
 def _merge_union_errors(items: list[tuple[tuple, dict, bool]]) -> list[tuple[tuple, dict]]:
-    """Several branch errors at one path (``int | list[int]``) become one 'should be X or Y' error."""
+    """Errors from the branches of one union (``int | list[int]``) become one error.
+
+    When some branch accepted the value's type but a check failed (a repeated seed in the list
+    branch), that check's error is the one that matters; when every branch rejected the type, the
+    errors merge into "should be X or Y".
+    """
     by_path: dict[tuple, list] = {}
-    order: list[tuple] = []
     for path, error, branched in items:
-        key = path
-        if key not in by_path:
-            order.append(key)
-            by_path[key] = []
-        by_path[key].append((error, branched))
+        by_path.setdefault(path, []).append((error, branched))
     merged = []
-    for path in order:
-        group = by_path[path]
-        branch_errors = [e for e, b in group if b and (e["type"].endswith("_type") or e["type"].endswith("_parsing") or e["type"] == "literal_error")]
-        if len(branch_errors) >= 2 and len(branch_errors) == len(group):
-            words = []
-            for e in branch_errors:
-                label = next((seg for seg in e["loc"] if isinstance(seg, str) and ("[" in seg or seg in _TYPE_WORDS)), None)
-                if e["type"] == "literal_error":
-                    words.append("one of " + ", ".join(_EXPECTED.findall(e.get("ctx", {}).get("expected", ""))))
-                elif label is not None:
-                    words.append(_branch_word(label))
-            words = list(dict.fromkeys(words))
-            combined = dict(branch_errors[0])
-            combined["type"] = "union_type"
-            combined["msg"] = "Input should be " + " or ".join(words)
-            merged.append((path, combined))
-        else:
+    for path, group in by_path.items():
+        branch = [e for e, b in group if b]
+        if len(branch) < 2:
             merged.extend((path, e) for e, _ in group)
+            continue
+        others = [e for e, b in group if not b]
+        checks = [e for e in branch if not _is_type_error(e)]
+        if checks:
+            merged.extend((path, e) for e in others + checks)
+            continue
+        words = []
+        for e in branch:
+            label = next((seg for seg in e["loc"] if isinstance(seg, str) and ("[" in seg or seg in _TYPE_WORDS)), None)
+            if e["type"] == "literal_error":
+                words.append("one of " + ", ".join(_EXPECTED.findall(e.get("ctx", {}).get("expected", ""))))
+            elif label is not None:
+                words.append(_branch_word(label))
+        combined = dict(branch[0])
+        combined["type"] = "union_type"
+        combined["msg"] = "Input should be " + " or ".join(dict.fromkeys(words))
+        merged.extend((path, e) for e in others)
+        merged.append((path, combined))
     return merged
 
 
-def diagnostics_from_error(exc: ValidationError, data: Any, source_map: SourceMap, *, prefix: str = "") -> list[Diagnostic]:
+def _tag_path(error: dict, path: tuple, data: Any) -> tuple:
+    """Point a wrong union tag (``name: adamm``, ``distribution: loguniform``) at the tag's value."""
+    kind = error["type"]
+    if kind == "union_tag_invalid":
+        tag_key = str((error.get("ctx") or {}).get("discriminator", "")).strip("'")
+    elif kind == "missing_distribution":
+        tag_key = "distribution"
+    else:
+        return path
+    got = error.get("input")
+    return path + (tag_key,) if isinstance(got, dict) and tag_key in got else path
+
+
+def diagnostics_from_error(exc, data: Any, source_map: SourceMap, *, prefix: str = "") -> list[Diagnostic]:
     """Turn a pydantic ValidationError into located diagnostics (one per distinct problem)."""
     mapped = []
     for error in exc.errors(include_url=False):
-        path, branched = document_path(data, tuple(error["loc"]))
+        path, branched = document_path(data, tuple(error["loc"]), error["type"])
         mapped.append((path, error, branched))
     out = []
     for path, error in _merge_union_errors(mapped):
         code, message, hint, on_key = _message(error, path)
+        path = _tag_path(error, path, data)
         if code == "SPC002":
             span = source_map.locate(path[:-1] if error["type"] == "missing" else path, prefer_key=True)
         else:
@@ -213,40 +253,8 @@ def diagnostics_from_error(exc: ValidationError, data: Any, source_map: SourceMa
     return out
 
 
-def _materialize(data: dict, segments: tuple) -> None:
-    """Fill the mappings on the way to ``segments`` that the spec omits with their model defaults.
-
-    Only what the default itself sets explicitly is filled (``{"name": "adamw"}`` for the default
-    optimizer), so an override such as ``training.optimizer.name: sgd`` does not collide with
-    Adam-only defaults the user never wrote.
-    """
-    current: Any = data
-    models: list = [Spec]
-    for segment in segments[:-1]:
-        if not isinstance(current, dict):
-            return
-        model = next((m for m in models if isinstance(segment, str) and segment in fields_of(m)), None)
-        if model is None:
-            return
-        name = next(n for n, info in model.model_fields.items() if (info.alias or n) == segment)
-        info = model.model_fields[name]
-        if segment not in current or current[segment] is None:
-            default = info.get_default(call_default_factory=True)
-            current[segment] = (
-                default.model_dump(mode="json", by_alias=True, exclude_unset=True)
-                if isinstance(default, BaseModel)
-                else {}
-            )
-        current = current[segment]
-        candidates = [m for m in members(info.annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
-        if isinstance(current, dict):
-            tagged = [m for m in candidates if any(str(current.get(k)) in tags_of(m) for k in ("name", "type", "distribution"))]
-            candidates = tagged or candidates
-        models = candidates
-
-
 def _set_with_defaults(data: dict, segments: tuple, value: Any) -> None:
-    _materialize(data, segments)
+    fill_defaults_along(compiled.root_model(), data, segments)
     set_path(data, segments, value)
 
 
@@ -286,9 +294,16 @@ def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list]]:
             samples = [(("sweep", "parameters", key, bound), param.get(bound)) for bound in ("low", "high")]
             if kind in ("uniform", "log_uniform"):
                 samples = [(p, float(v)) if isinstance(v, int) and not isinstance(v, bool) else (p, v) for p, v in samples]
+        # A conditional parameter is only ever sampled under its condition: apply that first.
+        condition = []
+        for other, allowed in (param.get("when") or {}).items():
+            if isinstance(allowed, list) and allowed and check_path(str(other)) is None:
+                condition.append((split_path(str(other)), allowed[0]))
         for anchor, value in samples:
             applied = copy.deepcopy(base)
             try:
+                for segments, chosen in condition:
+                    _set_with_defaults(applied, segments, copy.deepcopy(chosen))
                 _set_with_defaults(applied, split_path(str(key)), copy.deepcopy(value))
             except ValueError:
                 continue
@@ -296,17 +311,17 @@ def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list]]:
     return cases
 
 
-def _check_overrides(spec: Spec, data: dict, source_map: SourceMap) -> list[Diagnostic]:
+def _check_overrides(data: dict, source_map: SourceMap) -> list[Diagnostic]:
     if not data.get("variants") and not data.get("sweep"):
         return []
     base = {k: v for k, v in data.items() if k not in ("variants", "sweep")}
     out: list[Diagnostic] = []
     for anchor, applied, anchors in _override_arms(data, base):
         try:
-            Spec.model_validate(applied)
-        except ValidationError as exc:
+            model_validate(applied)
+        except compiled.validation_error() as exc:
             for error in exc.errors(include_url=False):
-                path, _ = document_path(applied, tuple(error["loc"]))
+                path, _ = document_path(applied, tuple(error["loc"]), error["type"])
                 # Point at the override that shares the longest prefix with the error.
                 best, best_len = anchors[0][0], -1
                 for anchor_path, segments in anchors:
@@ -334,15 +349,15 @@ def _check_overrides(spec: Spec, data: dict, source_map: SourceMap) -> list[Diag
 def validate_data(data: Any, source_map: SourceMap) -> Validated:
     """Validate plain spec data; returns the resolved spec or the located problems (sorted)."""
     try:
-        spec = Spec.model_validate(data)
-    except ValidationError as exc:
+        spec = model_validate(data)
+    except compiled.validation_error() as exc:
         return Validated(None, sorted(diagnostics_from_error(exc, data, source_map), key=Diagnostic.sort_key))
 
     diagnostics = [
         Diagnostic(p.code, p.message, source_map.locate(p.path, prefer_key=p.on_key), hint=p.hint, path=p.path)
         for p in find_reference_problems(spec)
     ]
-    diagnostics += _check_overrides(spec, data, source_map)
+    diagnostics += _check_overrides(data, source_map)
     if diagnostics:
         return Validated(None, sorted(set(diagnostics), key=Diagnostic.sort_key))
     return Validated(spec, [])

@@ -1,11 +1,11 @@
 """The base model every spec section derives from, and the small string types sections share."""
 
-from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from . import checks
 
 
 class StrictModel(BaseModel):
@@ -26,48 +26,14 @@ class StrictModel(BaseModel):
     )
 
 
-_CALLABLE_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-
-
-def check_callable_ref(value: str) -> str:
-    """Return ``value`` if it reads ``module.path:function``; raise ValueError otherwise."""
-    if not _CALLABLE_REF.match(value):
-        raise ValueError(
-            f"{value!r} is not a `module.path:function` reference "
-            "(a dotted module path, a colon, then the function's name)"
-        )
-    return value
-
-
-CallableRef = Annotated[str, AfterValidator(check_callable_ref)]
+CallableRef = Annotated[str, AfterValidator(checks.callable_ref)]
 """``package.module:function``: a Python callable rigorml imports at run time (never at validation)."""
-
-
-def _unique(values: list) -> list:
-    seen: set = set()
-    for value in values:
-        key = repr(value)
-        if key in seen:
-            raise ValueError(f"{value!r} is listed twice")
-        seen.add(key)
-    return values
 
 
 def unique_list(item_type):
     """A list type whose items must not repeat (a repeated seed or tag is always a mistake)."""
-    return Annotated[list[item_type], AfterValidator(_unique)]
+    return Annotated[list[item_type], AfterValidator(checks.unique)]
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-
-
-def _identifier(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid name: use letters, digits, '_', '-' and '.', starting with a letter or digit"
-        )
-    return value
-
-
-Name = Annotated[str, AfterValidator(_identifier)]
+Name = Annotated[str, AfterValidator(checks.name)]
 """A name used in file paths and run names: letters, digits, ``_``, ``-``, ``.``."""

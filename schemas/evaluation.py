@@ -4,12 +4,12 @@ The plan is declared before anything runs: which arms are compared, on which met
 which test, which correction over which family, and what effect would matter.
 """
 
-from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from . import checks
 from .base import CallableRef, Name, StrictModel
 
 Test = Literal["paired_bootstrap", "permutation", "mcnemar", "wilcoxon", "t_test"]
@@ -31,13 +31,7 @@ class Comparison(StrictModel):
     paired: bool = Field(True, description="Paired test (arms share test data and seeds); false for independent samples.")
     alternative: Literal["two-sided", "greater", "less"] = Field("two-sided", description="Alternative hypothesis.")
 
-    @model_validator(mode="after")
-    def _coherent(self) -> "Comparison":
-        if self.treatment == self.control:
-            raise ValueError(f"a comparison needs two different arms; both are {self.treatment!r}")
-        if self.test == "mcnemar" and not self.paired:
-            raise ValueError("McNemar's test is a paired test (same examples, two classifiers); set `paired: true`")
-        return self
+    _coherent = model_validator(mode="after")(checks.comparison_coherent)
 
 
 class Bootstrap(StrictModel):
@@ -107,12 +101,4 @@ class LLMJudge(StrictModel):
     track_self_agreement: bool = Field(True, description="Report self-agreement across repeats as a meta-metric.")
     rubric: str | None = Field(None, description="Judging instructions, or a path to them.")
 
-    @model_validator(mode="after")
-    def _one_judge(self) -> "LLMJudge":
-        if (self.callable is None) == (self.command is None):
-            raise ValueError("set exactly one of `callable` (module:function) or `command` (argv list)")
-        if self.mode == "absolute" and self.scale is None:
-            raise ValueError("`absolute` mode needs `scale`, e.g. [1, 5]")
-        if self.scale is not None and not self.scale[0] < self.scale[1]:
-            raise ValueError("`scale` must be [low, high] with low < high")
-        return self
+    _one_judge = model_validator(mode="after")(checks.one_judge)

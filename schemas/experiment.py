@@ -1,14 +1,12 @@
 """What is being studied: the experiment's identity, its seeds, its data and its model."""
 
-from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from .base import Name, StrictModel, check_callable_ref, unique_list
-from .vocabulary import BUILTIN_DATASETS, BUILTIN_MODELS, TASK_TRAITS
+from . import checks
+from .base import Name, StrictModel, unique_list
 
 Task = Literal["classification", "detection", "generation", "language_modeling", "regression", "ranking"]
 TaskTrait = Literal[
@@ -50,16 +48,7 @@ class Experiment(StrictModel):
         ),
     )
 
-    @model_validator(mode="after")
-    def _traits_fit_task(self) -> "Experiment":
-        allowed = TASK_TRAITS[self.task]
-        wrong = [t for t in self.traits if t not in allowed]
-        if wrong:
-            raise ValueError(
-                f"trait(s) {', '.join(map(repr, wrong))} do not apply to task {self.task!r}; "
-                f"its traits are: {', '.join(allowed) or '(none)'}"
-            )
-        return self
+    _traits_fit_task = model_validator(mode="after")(checks.traits_fit_task)
 
 
 class Seeds(StrictModel):
@@ -73,27 +62,15 @@ class Seeds(StrictModel):
     data: int = Field(100, ge=0, description="Seeds the data split, shuffling and augmentation.")
     model: int = Field(200, ge=0, description="Seeds weight initialisation.")
     train: int = Field(300, ge=0, description="Seeds dropout and sampling during training.")
-    replicates: unique_list(int) | int = Field(
+    replicates: Annotated[unique_list(int) | int, AfterValidator(checks.replicates)] = Field(
         5,
+        validate_default=True,
         description=(
             "Replicate seeds: a count n (seeds 0..n-1) or an explicit list. Every variant runs once per "
             "replicate. 5-10 give reliable comparisons; 3 is insufficient."
         ),
         examples=[5, [0, 1, 2, 3, 4]],
     )
-
-    @field_validator("replicates")
-    @classmethod
-    def _replicates_as_list(cls, value: list[int] | int) -> list[int]:
-        if isinstance(value, int):
-            if value < 1:
-                raise ValueError("at least one replicate is needed")
-            return list(range(value))
-        if not value:
-            raise ValueError("at least one replicate seed is needed")
-        if any(seed < 0 for seed in value):
-            raise ValueError("replicate seeds must be non-negative")
-        return value
 
 
 class Splits(StrictModel):
@@ -103,12 +80,7 @@ class Splits(StrictModel):
     val: float = Field(0.15, ge=0, lt=1, description="Fraction used for validation (early stopping, tuning).")
     test: float = Field(0.15, ge=0, lt=1, description="Held-out fraction; used only for the final evaluation.")
 
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> "Splits":
-        total = self.train + self.val + self.test
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"split fractions must sum to 1, they sum to {total:g}")
-        return self
+    _sum_to_one = model_validator(mode="after")(checks.splits_sum_to_one)
 
 
 class Loader(StrictModel):
@@ -122,32 +94,10 @@ class Loader(StrictModel):
     pin_memory: Literal["auto"] | bool = Field("auto", description="Pin host memory; `auto` pins when CUDA is used.")
 
 
-_FILE_SOURCE = re.compile(r"\.(csv|tsv|parquet|pq)$", re.IGNORECASE)
-
-
-def check_source(value: str, builtins: dict | tuple, what: str) -> str:
-    """Accept ``builtin:NAME``, ``module.path:function`` or (for data) a CSV/Parquet path."""
-    if value.startswith("builtin:"):
-        name = value.removeprefix("builtin:")
-        if name not in builtins:
-            import difflib
-
-            close = difflib.get_close_matches(name, list(builtins), n=1)
-            hint = f"; did you mean 'builtin:{close[0]}'?" if close else ""
-            raise ValueError(f"unknown builtin {what} {name!r}{hint} (builtins: {', '.join(builtins)})")
-        return value
-    if ":" in value and not _FILE_SOURCE.search(value):
-        return check_callable_ref(value)
-    if what == "dataset" and _FILE_SOURCE.search(value):
-        return value
-    kinds = "`builtin:NAME`, `module.path:function`" + (" or a path to a .csv/.parquet file" if what == "dataset" else "")
-    raise ValueError(f"{value!r} is not a {what} source; use {kinds}")
-
-
 class Data(StrictModel):
     """Where the data comes from, how it is split, and how it is versioned and loaded."""
 
-    source: str = Field(
+    source: Annotated[str, AfterValidator(checks.data_source)] = Field(
         description="`builtin:NAME` (digits, breast_cancer, wine, iris, diabetes), `module.path:function`, or a CSV/Parquet path (relative to the spec).",
         examples=["builtin:digits", "mypackage.data:load", "data/train.parquet"],
     )
@@ -161,16 +111,11 @@ class Data(StrictModel):
     loader: Loader = Field(default_factory=Loader, description="DataLoader settings.")
     params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments passed to a `module:function` source.")
 
-    @field_validator("source")
-    @classmethod
-    def _source_form(cls, value: str) -> str:
-        return check_source(value, BUILTIN_DATASETS, "dataset")
-
 
 class Model(StrictModel):
     """The model factory and its parameters."""
 
-    source: str = Field(
+    source: Annotated[str, AfterValidator(checks.model_source)] = Field(
         description="`builtin:NAME` (logreg, mlp, linear) or `module.path:function` returning a torch.nn.Module.",
         examples=["builtin:mlp", "mypackage.models:build"],
     )
@@ -178,8 +123,3 @@ class Model(StrictModel):
         default_factory=dict,
         description="Keyword arguments of the factory, e.g. `hidden_sizes: [128]`, `dropout: 0.1`.",
     )
-
-    @field_validator("source")
-    @classmethod
-    def _source_form(cls, value: str) -> str:
-        return check_source(value, BUILTIN_MODELS, "model")

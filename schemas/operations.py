@@ -1,11 +1,11 @@
 """Where the experiment runs and what happens after it: environment, pipeline, registry, deployment."""
 
-from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from . import checks
 from .base import StrictModel, unique_list
 
 STAGES = ("ingestion", "validation", "features", "training", "evaluation", "deployment")
@@ -35,7 +35,7 @@ class Pipeline(StrictModel):
     """The stages from data to deployment (ingestion -> validation -> features -> training -> evaluation -> deployment)."""
 
     stages: unique_list(Stage) = Field(
-        default_factory=lambda: ["ingestion", "validation", "training", "evaluation"],
+        default_factory=checks.default_stages,
         description="Stages in the order they run.",
     )
     idempotent: bool = Field(True, description="Re-running a stage produces the same output (cached by content hash).")
@@ -52,10 +52,10 @@ class Registry(StrictModel):
 
     backend: Literal["local", "mlflow", "wandb"] = Field("local", description="Registry backend.")
     stages: unique_list(RegistryStage) = Field(
-        default_factory=lambda: ["dev", "staging", "production"], description="Promotion stages, in order."
+        default_factory=checks.default_registry_stages, description="Promotion stages, in order."
     )
     required_metadata: unique_list(RegistryField) = Field(
-        default_factory=lambda: ["metrics", "config", "data_version", "git_hash", "training_duration"],
+        default_factory=checks.default_registry_metadata,
         description="Metadata every registered model must carry.",
     )
     keep_previous_production: bool = Field(True, description="Keep the previous production model for rollback.")
@@ -88,21 +88,9 @@ class Deployment(StrictModel):
         "shadow", description="Shadow (first deployment), canary, blue_green, or ab_test."
     )
     first_deployment: bool = Field(False, description="Whether no model is in production yet.")
-    canary_steps: list[float] | None = Field(None, description="Traffic fractions for a canary rollout, increasing to 1.")
+    canary_steps: Annotated[list[float] | None, AfterValidator(checks.increasing_fractions)] = Field(None, description="Traffic fractions for a canary rollout, increasing to 1.")
     gate: Gate | None = Field(None, description="Automated comparison against the baseline before promotion.")
     rollback: bool = Field(True, description="Keep the previous model ready for rollback.")
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Drift monitoring.")
 
-    @field_validator("canary_steps")
-    @classmethod
-    def _increasing_fractions(cls, steps: list[float] | None) -> list[float] | None:
-        if steps is not None:
-            if not steps or any(not 0 < s <= 1 for s in steps) or steps != sorted(set(steps)):
-                raise ValueError("canary_steps must be strictly increasing fractions in (0, 1]")
-        return steps
-
-    @model_validator(mode="after")
-    def _canary_has_steps(self) -> "Deployment":
-        if self.canary_steps is not None and self.strategy != "canary":
-            raise ValueError("canary_steps only apply to the `canary` strategy")
-        return self
+    _canary_only_for_canary = model_validator(mode="after")(checks.canary_only_for_canary)

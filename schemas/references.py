@@ -11,11 +11,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
+from . import compiled
 from .introspect import step
-from .spec import OVERRIDABLE_SECTIONS, Spec
-from .vocabulary import METRICS, metric_names_for, parse_metric
+from .vocabulary import METRICS, OVERRIDABLE_SECTIONS, metric_names_for, parse_metric
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +36,12 @@ def did_you_mean(word: str, candidates) -> str | None:
 # --- paths into the spec model ----------------------------------------------------------------
 
 
-def check_path(dotted: str, *, root: type[BaseModel] = Spec, sections=OVERRIDABLE_SECTIONS) -> str | None:
+def arms_of(spec) -> list[str]:
+    """The arms that run: the declared variants, or the single arm ``base``."""
+    return list(spec.variants) or ["base"]
+
+
+def check_path(dotted: str, *, root: str | None = None, sections=OVERRIDABLE_SECTIONS) -> str | None:
     """Return None if ``dotted`` names a value in the spec model, else an explanation.
 
     Free-form mappings (``model.params``, ``data.params``) accept any key below them; list items
@@ -50,7 +53,7 @@ def check_path(dotted: str, *, root: type[BaseModel] = Spec, sections=OVERRIDABL
     if segments[0] not in sections:
         hint = did_you_mean(segments[0], sections)
         return f"`{dotted}` must start with one of {', '.join(sections)}" + (f"; {hint}" if hint else "")
-    current: list = [root]
+    current: list = [{"model": root or compiled.root_model()}]
     for depth, segment in enumerate(segments):
         reached, known, free = step(current, segment)
         if free:
@@ -66,7 +69,7 @@ def check_path(dotted: str, *, root: type[BaseModel] = Spec, sections=OVERRIDABL
 # --- the checks ---------------------------------------------------------------------------------
 
 
-def _check_metric(name: str, spec: Spec, path: tuple) -> SpecProblem | None:
+def _check_metric(name: str, spec, path: tuple) -> SpecProblem | None:
     if name in spec.metrics.custom:
         return None
     info, _ = parse_metric(name)
@@ -100,10 +103,13 @@ def _check_arm(name: str, arms: list[str], path: tuple) -> SpecProblem | None:
     )
 
 
-def find_reference_problems(spec: Spec) -> list[SpecProblem]:
-    """Every cross-field problem of a (section-wise valid) spec, in document order."""
+def find_reference_problems(spec) -> list[SpecProblem]:
+    """Every cross-field problem of a (section-wise valid) spec, in document order.
+
+    ``spec`` is read by attribute only: a pydantic ``Spec`` or the compiled validator's tree.
+    """
     problems: list[SpecProblem | None] = []
-    arms = spec.arms
+    arms = arms_of(spec)
     task = spec.experiment.task
 
     if spec.metrics.primary is not None:

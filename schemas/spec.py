@@ -5,7 +5,6 @@ generated from it (``rigorml schema``). Cross-field rules that make a spec meani
 naming an unknown arm, a sweep path that does not exist) live in :mod:`.references`.
 """
 
-from __future__ import annotations
 
 from typing import Any, Literal
 
@@ -17,12 +16,12 @@ from .experiment import Data, Experiment, Model, Seeds
 from .operations import Deployment, Environment, Pipeline, Registry
 from .sweep import Sweep
 from .tracking import Tracking
+from .references import arms_of
 from .training import Training
+from .vocabulary import OVERRIDABLE_SECTIONS  # noqa: F401  (re-exported: part of the spec's vocabulary)
 
 SPEC_VERSION = 1
 
-#: Top-level sections a variant or a sweep parameter may change.
-OVERRIDABLE_SECTIONS = ("data", "model", "training")
 
 
 class Variant(StrictModel):
@@ -89,4 +88,4 @@ class Spec(StrictModel):
     @property
     def arms(self) -> list[str]:
         """The arms that run: the declared variants, or the single arm ``base``."""
-        return list(self.variants) or ["base"]
+        return arms_of(self)

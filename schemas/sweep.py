@@ -4,13 +4,12 @@ Parameters are keyed by the dotted path of the spec value they set (``training.o
 sweep can tune anything a variant can override, and validation proves every path exists.
 """
 
-from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
+from . import checks
 from .base import StrictModel
 
 
@@ -25,11 +24,7 @@ class _Parameter(StrictModel):
 
 
 class _Range(_Parameter):
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.low < self.high:  # type: ignore[attr-defined]
-            raise ValueError(f"`low` ({self.low}) must be below `high` ({self.high})")  # type: ignore[attr-defined]
-        return self
+    _ordered = model_validator(mode="after")(checks.range_ordered)
 
 
 class LogUniform(_Range):
@@ -70,14 +65,7 @@ class Categorical(_Parameter):
     """One of a list of values (batch sizes as powers of two, optimiser names, layer counts...)."""
 
     distribution: Literal["categorical"] = Field("categorical", description="Categorical (the default when `values` is given).")
-    values: list[Any] = Field(min_length=1, description="The choices.")
-
-    @field_validator("values")
-    @classmethod
-    def _distinct(cls, values: list[Any]) -> list[Any]:
-        if len({repr(v) for v in values}) != len(values):
-            raise ValueError("categorical values must be distinct")
-        return values
+    values: Annotated[list[Any], AfterValidator(checks.distinct_values)] = Field(min_length=1, description="The choices.")
 
 
 class Constant(_Parameter):
@@ -85,18 +73,6 @@ class Constant(_Parameter):
 
     distribution: Literal["constant"] = Field("constant", description="Constant (the default when `value` is given).")
     value: Any = Field(description="The value.")
-
-
-def _distribution_tag(value: Any) -> str | None:
-    if isinstance(value, dict):
-        if "distribution" in value:
-            return value["distribution"]
-        if "values" in value:
-            return "categorical"
-        if "value" in value:
-            return "constant"
-        return None
-    return getattr(value, "distribution", None)
 
 
 Parameter = Annotated[
@@ -109,7 +85,7 @@ Parameter = Annotated[
         Annotated[Constant, Tag("constant")],
     ],
     Discriminator(
-        _distribution_tag,
+        checks.distribution_tag,
         custom_error_type="missing_distribution",
         custom_error_message="a sweep parameter needs `distribution` (log_uniform, uniform, int, int_log, categorical, constant), or `values: [...]`, or `value: x`",
     ),
@@ -180,9 +156,6 @@ class FinalValidation(StrictModel):
     split: Literal["train", "val", "test"] = Field("test", description="Split to report on (never the one used for tuning).")
 
 
-_STORAGE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg2://", "postgresql+psycopg://", "mysql://", "mysql+pymysql://", "journal:")
-
-
 class Sweep(StrictModel):
     """Hyperparameter search with Optuna."""
 
@@ -191,7 +164,7 @@ class Sweep(StrictModel):
         "tpe", description="Sampler: TPE (default; `bayes` is an alias for W&B users), random, grid, CMA-ES."
     )
     n_trials: int = Field(20, ge=1, description="Trial budget.")
-    timeout_minutes: float | None = Field(None, gt=0, description="Stop starting trials after this many minutes.")
+    timeout_minutes: Annotated[float | None, AfterValidator(checks.finite)] = Field(None, gt=0, description="Stop starting trials after this many minutes.")
     objective: Objective = Field(default_factory=Objective, description="What to optimise.")
     parameters: dict[str, Parameter] = Field(
         min_length=1,
@@ -199,28 +172,13 @@ class Sweep(StrictModel):
     )
     sampler: Sampler = Field(default_factory=Sampler, description="Sampler options.")
     pruner: Pruner = Field(
-        default_factory=lambda: HyperbandPruner(type="hyperband"),
+        default_factory=checks.default_pruner,
+        validate_default=True,
         description="Pruner: hyperband (default), successive_halving/asha, median, none.",
     )
     study_name: str | None = Field(None, description="Study name; fixed (default: the experiment name) so resumes find it.")
-    storage: str | None = Field(
+    storage: Annotated[str | None, AfterValidator(checks.storage_url)] = Field(
         None, description="Optuna storage URL; default: SQLite under the run directory. PostgreSQL for many machines."
     )
     workers: int = Field(1, ge=1, description="Parallel worker processes.")
     final_validation: FinalValidation = Field(default_factory=FinalValidation, description="Multi-seed held-out validation of the best config.")
-
-    @field_validator("storage")
-    @classmethod
-    def _storage_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(_STORAGE_SCHEMES):
-            raise ValueError(
-                f"unsupported storage {value!r}; use sqlite:///PATH, postgresql://..., mysql://... or journal:PATH"
-            )
-        return value
-
-    @field_validator("timeout_minutes")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("timeout must be finite")
-        return value

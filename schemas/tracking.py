@@ -1,16 +1,12 @@
 """What is logged, where, and under which names."""
 
-from __future__ import annotations
 
-import string
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
+from . import checks
 from .base import StrictModel, unique_list
-
-#: Placeholders a run-name template may use.
-RUN_NAME_FIELDS = ("experiment", "variant", "seed", "trial")
 
 
 class Capture(StrictModel):
@@ -42,7 +38,7 @@ class Tracking(StrictModel):
     project: str | None = Field(None, description="Project in the tracker; defaults to `experiment.project` or the name.")
     uri: str | None = Field(None, description="Tracking URI (MLflow) or base URL; default: a store under the run directory.")
     mode: Literal["offline", "online"] = Field("offline", description="W&B/Neptune connection mode.")
-    run_name: str = Field(
+    run_name: Annotated[str, AfterValidator(checks.run_name_template)] = Field(
         "{experiment}-{variant}-s{seed}",
         description="Run-name template; placeholders: {experiment}, {variant}, {seed}, {trial}.",
     )
@@ -52,23 +48,3 @@ class Tracking(StrictModel):
     artifacts: Artifacts = Field(default_factory=Artifacts, description="Artifact policy.")
     system_metrics: bool = Field(True, description="Log `system/...` metrics (CPU/GPU memory, GPU utilisation).")
     system_interval_s: float = Field(10.0, gt=0, description="Seconds between system metric samples.")
-
-    @field_validator("run_name")
-    @classmethod
-    def _known_placeholders(cls, value: str) -> str:
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
-        except ValueError as exc:
-            raise ValueError(f"run_name is not a valid template: {exc}") from None
-        for name in fields:
-            if name not in RUN_NAME_FIELDS:
-                import difflib
-
-                close = difflib.get_close_matches(name, RUN_NAME_FIELDS, n=1)
-                hint = f"; did you mean {{{close[0]}}}?" if close else ""
-                raise ValueError(
-                    f"unknown placeholder {{{name}}} in run_name{hint} (placeholders: "
-                    + ", ".join("{" + f + "}" for f in RUN_NAME_FIELDS)
-                    + ")"
-                )
-        return value

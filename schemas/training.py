@@ -1,11 +1,11 @@
 """How the model is trained: optimiser, schedule, precision, determinism, early stopping, checkpoints."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
+from . import checks
 from .base import StrictModel
 
 
@@ -22,11 +22,7 @@ class AdamOptimizer(_OptimizerBase):
     eps: float = Field(1e-8, gt=0, description="Numerical stabiliser.")
     amsgrad: bool = Field(False, description="Use the AMSGrad variant (adam/adamw only).")
 
-    @model_validator(mode="after")
-    def _betas_in_range(self) -> "AdamOptimizer":
-        if not all(0.0 <= b < 1.0 for b in self.betas):
-            raise ValueError(f"betas must each be in [0, 1), got {list(self.betas)}")
-        return self
+    _betas_in_range = model_validator(mode="after")(checks.betas_in_range)
 
 
 class SGDOptimizer(_OptimizerBase):
@@ -36,11 +32,7 @@ class SGDOptimizer(_OptimizerBase):
     momentum: float = Field(0.0, ge=0, lt=1, description="Momentum factor.")
     nesterov: bool = Field(False, description="Nesterov momentum (needs momentum > 0).")
 
-    @model_validator(mode="after")
-    def _nesterov_needs_momentum(self) -> "SGDOptimizer":
-        if self.nesterov and self.momentum == 0:
-            raise ValueError("nesterov needs momentum > 0")
-        return self
+    _nesterov_needs_momentum = model_validator(mode="after")(checks.nesterov_needs_momentum)
 
 
 class RMSpropOptimizer(_OptimizerBase):
@@ -77,11 +69,7 @@ class Scheduler(StrictModel):
     gamma: float | None = Field(None, gt=0, le=1, description="Decay factor (`step`, `exponential`, `plateau`).")
     patience: int | None = Field(None, ge=0, description="Validations without improvement before decaying (`plateau`).")
 
-    @model_validator(mode="after")
-    def _required_settings(self) -> "Scheduler":
-        if self.name == "step" and self.step_size is None:
-            raise ValueError("the `step` scheduler needs `step_size`")
-        return self
+    _required_settings = model_validator(mode="after")(checks.scheduler_settings)
 
 
 class GradClip(StrictModel):
@@ -121,7 +109,8 @@ class Training(StrictModel):
         "auto", description="Loss; `auto` picks from the task (cross-entropy for classification, MSE for regression)."
     )
     optimizer: Optimizer = Field(
-        default_factory=lambda: AdamOptimizer(name="adamw"),
+        default_factory=checks.default_optimizer,
+        validate_default=True,
         description="Optimiser; the keys allowed depend on `name` (betas only for the Adam family).",
     )
     scheduler: Scheduler = Field(default_factory=Scheduler, description="Learning-rate schedule.")
@@ -139,8 +128,4 @@ class Training(StrictModel):
     eval_every_epochs: int = Field(1, ge=1, description="Evaluate on the validation split every N epochs.")
     log_every_steps: int = Field(10, ge=1, description="Log training metrics every N optimiser steps.")
 
-    @model_validator(mode="after")
-    def _has_a_length(self) -> "Training":
-        if self.epochs is None and self.max_steps is None:
-            raise ValueError("set `epochs` or `max_steps` (training needs a length)")
-        return self
+    _has_a_length = model_validator(mode="after")(checks.training_has_a_length)

@@ -34,6 +34,9 @@ BUILTIN_DATASETS = {
 
 BUILTIN_MODELS = ("logreg", "mlp", "linear")
 
+#: Top-level sections a variant or a sweep parameter may change.
+OVERRIDABLE_SECTIONS = ("data", "model", "training")
+
 ADAM_FAMILY = ("adam", "adamw", "nadam", "radam", "adamax")
 
 
