@@ -17,6 +17,63 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+#: Every diagnostic code with a one-line summary; docs/diagnostics.md is generated from this table
+#: and a test checks that every code the code base emits is listed here.
+CODES: dict[str, str] = {
+    "YML001": "YAML syntax error, undefined alias, duplicate anchor, or a character YAML forbids",
+    "YML002": "duplicate mapping key (PyYAML would silently keep the last one)",
+    "YML003": "a tag that is not plain data (`!!python/...`, custom tags), or a value its tag cannot build",
+    "YML004": "a list or mapping used as a key, or a merge (`<<`) value that is not a mapping",
+    "YML005": "too many values after alias expansion (billion laughs), or a recursive alias",
+    "YML006": "nesting deeper than the limit (100 levels)",
+    "YML007": "the file holds no YAML document",
+    "YML008": "the document is not a mapping",
+    "YML009": "more than one YAML document in the file",
+    "YML010": "the file is larger than `--max-bytes` (default 4 MiB) [exit 2]",
+    "YML011": "the file is not UTF-8 (e.g. UTF-16) [exit 2]",
+    "YML012": "the file is binary, not YAML text [exit 2]",
+    "YML013": "the file cannot be read (missing, a directory, permission denied) [exit 2]",
+    "SPC001": "unknown key (with \"did you mean\"), or a key that belongs to another optimizer/pruner/distribution kind",
+    "SPC002": "missing required key",
+    "SPC003": "wrong type",
+    "SPC004": "invalid value (out of range, not one of the allowed values, failed a check)",
+    "SPC006": "unsupported spec version",
+    "SPC010": "metric unknown, or not applicable to the task",
+    "SPC011": "unknown arm (variant) in a comparison, baseline or gate",
+    "SPC012": "statistical test that does not apply to the task (McNemar outside classification)",
+    "SPC013": "variant or sweep path that does not exist in the spec",
+    "SPC014": "sweep condition (`when`) on something that is not a categorical sweep parameter, or a bad flag",
+    "SPC015": "CSV/Parquet data source without `data.target`",
+    "SPC016": "`win_rate` used without an `llm_judge` section",
+    "SPC017": "`stratify` on a task without class labels",
+    "SPC018": "first deployment gated against a production model that does not exist",
+    "CMP001": "`extends` names a file that cannot be read",
+    "CMP002": "`extends` cycle",
+    "CMP003": "`extends` is not a path or a list of paths",
+    "CMP004": "malformed command-line override",
+    "CMP005": "override of a key that neither the spec nor the model has (use `+key=...` to add)",
+    "CMP006": "`+key=...` for a key the spec already sets (use `key=...` or `++key=...`)",
+    "CMP007": "`~key` for a key the spec does not set, or whose value differs",
+}
+
+
+def codes_markdown() -> str:
+    """docs/diagnostics.md, generated from :data:`CODES`."""
+    families = {"YML": "Loading (the file as YAML)", "SPC": "The spec model", "CMP": "Composition and overrides"}
+    lines = [
+        "# Diagnostic codes",
+        "",
+        "Generated from `rigorml.compiler.diagnostics.CODES`; do not edit by hand "
+        "(`python -c \"from rigorml.compiler.diagnostics import codes_markdown; print(codes_markdown(), end='')\" > docs/diagnostics.md`).",
+        "",
+        "Every diagnostic prints as `path:line:col: CODE message`. Codes marked [exit 2] mean rigorml could not "
+        "read the file at all; every other code is an error in the spec (exit 1).",
+    ]
+    for prefix, title in families.items():
+        lines += ["", f"## {prefix}: {title}", "", "| code | meaning |", "|---|---|"]
+        lines += [f"| `{code}` | {text} |" for code, text in CODES.items() if code.startswith(prefix)]
+    return "\n".join(lines) + "\n"
+
 
 class Severity(str, enum.Enum):
     """How serious a finding is. Validation problems are always ``error``."""

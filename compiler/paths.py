@@ -13,7 +13,8 @@ _MISSING = object()
 
 def split_path(dotted: str) -> tuple:
     """``"a.b.0"`` -> ``("a", "b", 0)``."""
-    return tuple(int(s) if s.isdigit() else s for s in dotted.split("."))
+    # isascii: str.isdigit() is also true for "²" and other digits int() does not read.
+    return tuple(int(s) if s.isascii() and s.isdigit() else s for s in dotted.split("."))
 
 
 def get_path(data: Any, path: tuple, default: Any = _MISSING) -> Any:

@@ -44,6 +44,8 @@ def fill_derived_defaults(resolved: dict) -> dict:
     data = spec["data"]
     if data["split_seed"] is None:
         data["split_seed"] = seeds["data"]
+    if data["stratify"] is None:
+        data["stratify"] = task == "classification"
     if data["loader"]["eval_batch_size"] is None:
         data["loader"]["eval_batch_size"] = data["loader"]["batch_size"]
 

@@ -106,7 +106,9 @@ class Data(StrictModel):
     splits: Splits = Field(default_factory=Splits, description="Split fractions.")
     split_column: str | None = Field(None, description="Use a column of predefined split names (train/val/test) instead of fractions.")
     split_seed: int | None = Field(None, ge=0, description="Seed of the split; defaults to `seeds.data`.")
-    stratify: bool = Field(True, description="Stratify the split by the target (classification).")
+    stratify: bool | None = Field(
+        None, description="Stratify the split by the target; default: true for classification, false otherwise."
+    )
     version: str = Field("auto", description="Data version; `auto` is the content hash of the loaded data.")
     loader: Loader = Field(default_factory=Loader, description="DataLoader settings.")
     params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments passed to a `module:function` source.")

@@ -16,6 +16,10 @@ from .introspect import step
 from .vocabulary import METRICS, OVERRIDABLE_SECTIONS, metric_names_for, parse_metric
 
 
+#: Sweep parameters named ``flag.NAME`` set nothing; they exist to switch ``when`` conditions.
+FLAG_PREFIX = "flag."
+
+
 @dataclass(frozen=True, slots=True)
 class SpecProblem:
     """A cross-field problem at ``path`` (keys and indices into the spec document)."""
@@ -47,7 +51,7 @@ def check_path(dotted: str, *, root: str | None = None, sections=OVERRIDABLE_SEC
     Free-form mappings (``model.params``, ``data.params``) accept any key below them; list items
     are addressed by integer segments.
     """
-    segments = [int(s) if s.isdigit() else s for s in dotted.split(".")]
+    segments = [int(s) if s.isascii() and s.isdigit() else s for s in dotted.split(".")]  # not "²"
     if not dotted or any(s == "" for s in segments):
         return f"{dotted!r} is not a dotted path (e.g. `training.optimizer.lr`)"
     if segments[0] not in sections:
@@ -128,9 +132,31 @@ def find_reference_problems(spec) -> list[SpecProblem]:
             if reason:
                 problems.append(SpecProblem(("variants", name, "overrides", key), "SPC013", reason, on_key=True))
 
+    if spec.data.stratify and task != "classification":
+        problems.append(
+            SpecProblem(
+                ("data", "stratify"),
+                "SPC017",
+                f"stratifying by the target needs class labels; task {task!r} has none",
+                hint="remove `stratify` or set it to false",
+            )
+        )
+
     if spec.sweep is not None:
         params = spec.sweep.parameters
         for key, param in params.items():
+            if key.startswith(FLAG_PREFIX):
+                if param.distribution != "categorical":
+                    problems.append(
+                        SpecProblem(
+                            ("sweep", "parameters", key),
+                            "SPC014",
+                            f"`{key}` is a flag (it sets nothing, it only switches `when` conditions), so it must be categorical",
+                            hint="e.g. `{values: [true, false]}`",
+                            on_key=True,
+                        )
+                    )
+                continue
             reason = check_path(key)
             if reason:
                 problems.append(SpecProblem(("sweep", "parameters", key), "SPC013", reason, on_key=True))
@@ -181,8 +207,27 @@ def find_reference_problems(spec) -> list[SpecProblem]:
                 )
             )
 
+    judged = [(spec.metrics.primary, ("metrics", "primary"))] + [
+        (name, ("metrics", "secondary", i)) for i, name in enumerate(spec.metrics.secondary)
+    ] + [(c.metric, ("evaluation", "comparisons", i, "metric")) for i, c in enumerate(evaluation.comparisons)]
+    if spec.llm_judge is None:
+        for name, path in judged:
+            if name == "win_rate":
+                problems.append(
+                    SpecProblem(path, "SPC016", "`win_rate` comes from an LLM judge, and the spec has no `llm_judge` section")
+                )
+
     if spec.deployment is not None and spec.deployment.gate is not None:
         gate = spec.deployment.gate
+        if spec.deployment.first_deployment and gate.baseline == "production":
+            problems.append(
+                SpecProblem(
+                    ("deployment", "gate", "baseline"),
+                    "SPC018",
+                    "a first deployment has no production model to gate against",
+                    hint="gate against an arm of this experiment, e.g. the baseline variant",
+                )
+            )
         if gate.baseline != "production":
             problems.append(_check_arm(gate.baseline, arms + ["production"], ("deployment", "gate", "baseline")))
         problems.append(_check_metric(gate.metric, spec, ("deployment", "gate", "metric")))

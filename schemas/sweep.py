@@ -168,7 +168,11 @@ class Sweep(StrictModel):
     objective: Objective = Field(default_factory=Objective, description="What to optimise.")
     parameters: dict[str, Parameter] = Field(
         min_length=1,
-        description="Search space keyed by the dotted spec path each parameter sets, e.g. `training.optimizer.lr`.",
+        description=(
+            "Search space keyed by the dotted spec path each parameter sets, e.g. `training.optimizer.lr`. "
+            "A categorical `flag.NAME` sets nothing itself and exists for `when` conditions, e.g. "
+            "`flag.use_weight_decay: {values: [true, false]}` to switch weight decay on and off."
+        ),
     )
     sampler: Sampler = Field(default_factory=Sampler, description="Sampler options.")
     pruner: Pruner = Field(
