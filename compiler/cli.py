@@ -131,10 +131,9 @@ def cmd_resolve(args) -> int:
             text = canonical_json(resolved) + "\n"
         print(f"sha256: {digest}", file=sys.stderr)
     else:
-        import yaml
+        from .source import dump_yaml
 
-        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        body = yaml.dump(resolved, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        body = dump_yaml(resolved)
         text = f"# rigorml resolved spec\n# sha256: {digest}\n{body}"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:

@@ -141,6 +141,13 @@ def apply_overrides(composed: Composed, overrides: list[str], limits: LoadLimits
             )
             continue
         path = split_path(key)
+        if path[0] == "extends":
+            # The bases are merged before any override is applied; changing the list afterwards
+            # would silently do nothing.
+            composed.diagnostics.append(
+                Diagnostic("CMP005", "`extends` cannot be overridden: base files are merged before overrides apply", at)
+            )
+            continue
         value_col = len(arg) - len(raw_value) + 1
         value = None
         value_map = SourceMap()

@@ -60,8 +60,7 @@ def set_path(data: dict, path: tuple, value: Any) -> None:
         elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
             nxt = current[segment]
         else:
-            where = ".".join(map(str, path[:depth])) or "the spec"
-            raise ValueError(f"cannot go into `{segment}`: `{where}` is not a mapping")
+            raise ValueError(_cannot_enter(current, path[:depth], segment, "go into"))
         current = nxt
     last = path[-1]
     if isinstance(current, dict):
@@ -69,8 +68,16 @@ def set_path(data: dict, path: tuple, value: Any) -> None:
     elif isinstance(current, list) and isinstance(last, int) and 0 <= last < len(current):
         current[last] = value
     else:
-        where = ".".join(map(str, path[:-1])) or "the spec"
-        raise ValueError(f"cannot set `{last}`: `{where}` is not a mapping")
+        raise ValueError(_cannot_enter(current, path[:-1], last, "set"))
+
+
+def _cannot_enter(container: Any, where: tuple, segment: Any, action: str) -> str:
+    dotted = ".".join(map(str, where)) or "the spec"
+    if isinstance(container, list) and isinstance(segment, int):
+        return f"cannot {action} `{segment}`: `{dotted}` has {len(container)} item(s), numbered from 0"
+    if isinstance(container, list):
+        return f"cannot {action} `{segment}`: `{dotted}` is a list (address its items by number)"
+    return f"cannot {action} `{segment}`: `{dotted}` is not a mapping"
 
 
 def delete_path(data: dict, path: tuple) -> bool:

@@ -66,6 +66,7 @@ from yaml.reader import Reader
 from .diagnostics import Diagnostic, Span
 
 __all__ = [
+    "dump_yaml",
     "LoadLimits",
     "SourceMap",
     "SourceDocument",
@@ -1060,3 +1061,15 @@ def load_yaml_file(
     if text is None:
         return None, diagnostics
     return parse_yaml(text, file, limits)
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """SafeDumper that also quotes strings this loader would read as exponent floats ("1e5")."""
+
+
+_Dumper.add_implicit_resolver(_FLOAT, re.compile(_EXPONENT_FLOAT), list(_EXPONENT_START))
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text for plain data that :func:`parse_yaml` reads back as exactly ``data``."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)

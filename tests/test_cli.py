@@ -198,6 +198,9 @@ BAD_INPUTS = {
     "extends-garbage": b"extends: {a: [1]}\n",
     "variant-garbage": b"version: 1\nexperiment: {name: a, task: classification}\ndata: {source: 'builtin:digits'}\n"
     b"model: {source: 'builtin:mlp'}\nvariants: {v: {overrides: {'': 1, '.': 2, 'training..x': 3, 'training.0': 4}}}\n",
+    "unicode-digit-paths": "version: 1\nexperiment: {name: a, task: classification}\ndata: {source: 'builtin:digits'}\n"
+    "model: {source: 'builtin:mlp'}\nvariants: {v: {overrides: {'training.\u00b2': 1, 'model.params.\u00b2': 2}}}\n"
+    "sweep: {parameters: {'training.\u0663': {value: 1}}}\n".encode("utf-8"),
     "sweep-garbage": b"version: 1\nexperiment: {name: a, task: classification}\ndata: {source: 'builtin:digits'}\n"
     b"model: {source: 'builtin:mlp'}\nsweep: {parameters: {'': {values: []}, 'training.epochs.3': {value: 1}, x: 3}}\n",
 }
@@ -219,7 +222,7 @@ def test_bad_input_gives_diagnostics_not_a_traceback(capsys, tmp_path, name, com
     "override",
     ["", "=", "~", "+", "++", "a", "=1", "x.y", "..=1", "~nope", "+experiment.name=x", "training=[", "experiment.tags.5=x",
      "seeds.replicates.0=1", "experiment.name.x.y=1", "++experiment.name.x=1", "version=!!binary aGk=", "model.params.0=1",
-     "training.epochs=" + "[" * 500, "\x00=1", "training.optimizer.lr=.inf"],
+     "training.epochs=" + "[" * 500, "\x00=1", "training.optimizer.lr=.inf", "training.\u00b2=1", "model.params.\u00b2.x=1"],
 )
 def test_bad_override_gives_diagnostics_not_a_traceback(capsys, write_spec, minimal_spec, override):
     rc, out, err = run(capsys, "resolve", write_spec(minimal_spec), override)

@@ -9,11 +9,15 @@ import hashlib
 import json
 import os
 import textwrap
+from pathlib import Path
 
 import pytest
+import yaml
 
 from rigorml.compiler.cli import main
 from rigorml.compiler.compose import compose
+
+REPO = Path(__file__).resolve().parents[1]
 
 BASE = """\
 version: 1
@@ -323,6 +327,26 @@ def test_override_of_a_list_item_replaces_that_item(write_spec):
     assert composed.data["experiment"]["tags"] == ["a", "z"]
 
 
+def test_override_of_a_list_item_past_the_end_is_an_error(write_spec):
+    d = only(compose(str(write_spec(BASE)), ["experiment.tags.5=z"]).diagnostics)
+    assert at(d) == ("CMP005", 1, 1)
+    assert "`experiment.tags` has 2 item(s)" in d.message
+
+
+def test_override_path_segment_of_non_ascii_digits_is_a_key(write_spec, minimal_spec):
+    composed = compose(str(write_spec(minimal_spec)), ["model.params.\u00b2=1"])
+    assert composed.diagnostics == []
+    assert composed.data["model"]["params"] == {"\u00b2": 1}
+
+
+@pytest.mark.parametrize("override", ["extends=[base.yaml]", "+extends=[base.yaml]", "++extends=base.yaml"])
+def test_extends_cannot_be_overridden(write_spec, minimal_spec, override):
+    write_spec(BASE, "base.yaml")
+    d = only(compose(str(write_spec(minimal_spec)), [override]).diagnostics)
+    assert at(d) == ("CMP005", 1, 1)
+    assert "`extends` cannot be overridden" in d.message
+
+
 def test_override_through_a_scalar_is_an_error(write_spec, minimal_spec):
     d = only(compose(str(write_spec(minimal_spec)), ["++experiment.name.first=x"]).diagnostics)
     assert at(d) == ("CMP005", 1, 1)
@@ -337,8 +361,6 @@ def test_resolve_prints_yaml_headed_by_its_sha256(write_spec, minimal_spec, caps
     lines = out.splitlines()
     assert lines[0] == "# rigorml resolved spec"
     assert lines[1].startswith("# sha256: ") and len(lines[1].removeprefix("# sha256: ")) == 64
-    import yaml
-
     assert yaml.safe_load(out)["experiment"]["name"] == "demo"
 
 
@@ -407,6 +429,15 @@ def test_hash_is_the_same_with_an_override_or_the_value_in_the_file(write_spec, 
     in_file = write_spec(minimal_spec + "training: {epochs: 5}\n", "in_file.yaml")
     plain = write_spec(minimal_spec, "plain.yaml")
     assert digest_of(capsys, in_file) == digest_of(capsys, plain, "training.epochs=5")
+
+
+@pytest.mark.parametrize("example", sorted((REPO / "examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_resolved_spec_resolves_to_itself(tmp_path, capsys, example):
+    rc, out, err = resolve_output(capsys, example)
+    assert rc == 0, err
+    again = tmp_path / "resolved.yaml"
+    again.write_text(out, encoding="utf-8")
+    assert digest_of(capsys, again) == out.splitlines()[1].removeprefix("# sha256: ")
 
 
 def test_hash_changes_when_a_value_changes(write_spec, minimal_spec, capsys):

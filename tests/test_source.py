@@ -666,7 +666,8 @@ def paths_of(data, prefix=()):
     unicode=st.booleans(),
 )
 def test_parse_reads_dumped_data_as_safe_load_does_and_locates_every_path(data, flow, unicode):
-    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=unicode, sort_keys=False)
+    # rigorml's dumper: it also quotes strings YAML 1.2 reads as floats ("1e5"), which PyYAML does not.
+    text = yaml.dump(data, Dumper=source._Dumper, default_flow_style=flow, allow_unicode=unicode, sort_keys=False)
     expected = yaml.safe_load(text)
     doc, diagnostics = parse_yaml(text, "p.yaml")
     assert diagnostics == [], text
@@ -736,3 +737,9 @@ def test_exponent_without_a_dot_is_a_float_as_in_yaml_1_2(tmp_path, text, value)
 def test_exponent_lookalikes_stay_strings(text):
     document, problems = parse_yaml(f"x: {text}\n", "spec.yaml")
     assert problems == [] and isinstance(document.data["x"], str)
+
+
+def test_dumped_yaml_reads_back_identically_even_for_exponent_like_strings():
+    data = {"tags": ["1e5", "0E0", "-2e3", "plain"], "lr": 1e-3, "n": 10}
+    document, problems = parse_yaml(source.dump_yaml(data), "resolved.yaml")
+    assert problems == [] and document.data == data

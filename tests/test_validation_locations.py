@@ -195,6 +195,11 @@ def test_variant_path_outside_the_overridable_sections_is_reported(check_text):
     assert "must start with one of data, model, training" in d.message
 
 
+def test_variant_path_with_a_non_ascii_digit_is_reported_at_its_key(check_text):
+    d = only(check_text(SPEC + "variants:\n  wide:\n    overrides:\n      training.\u00b2: 1\n"))
+    assert at(d) == ("SPC013", 14, 7)
+
+
 def test_sweep_path_that_does_not_exist_is_located_at_the_key_with_a_suggestion(check_text):
     d = only(check_text(SPEC + "sweep:\n  parameters:\n    data.loader.batchsize: {values: [32, 64]}\n"))
     assert at(d) == ("SPC013", 13, 5)
