@@ -184,8 +184,12 @@ BAD_INPUTS = {
     "duplicate-key": b"version: 1\nversion: 1\n",
     "python-tag": b"version: !!python/object/apply:os.system ['true']\n",
     "recursive-alias": b"a: &x [*x]\n",
+    # nine levels of nine aliases each: 9**9 values if expanded
     "billion-laughs": b"a: &a [x, x, x, x, x, x, x, x, x]\n"
-    + b"".join(b"%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n" % ((ord("b") + i,) * 2 + (ord("a") + i,) * 9) for i in range(8)),
+    + b"".join(
+        b"%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n" % ((ord("b") + i,) * 2 + (ord("a") + i,) * 9)
+        for i in range(8)
+    ),
     "deep-nesting": b"a: " + b"[" * 5000 + b"\n",
     "null-sections": b"version: 1\nexperiment:\ndata:\nmodel:\ntraining:\nsweep:\nvariants:\n",
     "wrong-types-everywhere": b"version: [1]\nexperiment: 3\ndata: true\nmodel: []\ntraining: x\nseeds: {replicates: {a: 1}}\n",

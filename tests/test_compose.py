@@ -414,7 +414,8 @@ def test_hash_ignores_formatting_comments_and_key_order(write_spec, minimal_spec
 
 def test_hash_ignores_defaults_written_out(write_spec, minimal_spec, capsys):
     short = write_spec(minimal_spec, "short.yaml")
-    explicit = write_spec(minimal_spec + "seeds: {global: 42, replicates: [0, 1, 2, 3, 4]}\ntraining: {precision: fp32}\n", "long.yaml")
+    defaults = "seeds: {global: 42, replicates: [0, 1, 2, 3, 4]}\ntraining: {precision: fp32}\n"
+    explicit = write_spec(minimal_spec + defaults, "long.yaml")
     assert digest_of(capsys, short) == digest_of(capsys, explicit)
 
 

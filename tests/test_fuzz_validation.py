@@ -76,7 +76,8 @@ scalars = (
 )
 json_like = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8) | st.sampled_from(SPEC_KEYS), children, max_size=4),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8) | st.sampled_from(SPEC_KEYS), children, max_size=4),
     max_leaves=8,
 )
 keys = st.sampled_from(SPEC_KEYS) | st.text(min_size=1, max_size=10)

@@ -201,7 +201,8 @@ def test_splits_default_to_70_15_15(check_spec):
 
 
 def test_split_fractions_must_sum_to_one(check_text, minimal_spec):
-    text = minimal_spec.replace("  source: builtin:digits\n", "  source: builtin:digits\n  splits: {train: 0.5, val: 0.1, test: 0.1}\n")
+    splits = "  splits: {train: 0.5, val: 0.1, test: 0.1}\n"
+    text = minimal_spec.replace("  source: builtin:digits\n", "  source: builtin:digits\n" + splits)
     d = only(check_text(text))
     assert at(d) == ("SPC004", 7, 11)
     assert "sum to 1, they sum to 0.7" in d.message
@@ -616,7 +617,8 @@ def test_range_low_must_be_below_high(check_spec):
 
 
 def test_log_uniform_low_must_be_positive(check_spec):
-    d = only(check_spec("sweep:\n  parameters:\n    training.optimizer.lr:\n      distribution: log_uniform\n      low: 0\n      high: 1\n"))
+    text = "sweep:\n  parameters:\n    training.optimizer.lr:\n      distribution: log_uniform\n      low: 0\n      high: 1\n"
+    d = only(check_spec(text))
     assert at(d) == ("SPC004", 13, 12)
 
 
@@ -684,7 +686,8 @@ def test_unknown_pruner_suggests_the_closest(check_spec):
 
 
 def test_hyperband_reduction_factor_is_at_least_two(check_spec):
-    d = only(check_spec("sweep:\n  parameters:\n    training.epochs: {value: 5}\n  pruner:\n    type: hyperband\n    reduction_factor: 1\n"))
+    text = "sweep:\n  parameters:\n    training.epochs: {value: 5}\n  pruner:\n    type: hyperband\n    reduction_factor: 1\n"
+    d = only(check_spec(text))
     assert at(d) == ("SPC004", 14, 23)
 
 
@@ -756,6 +759,43 @@ def test_condition_value_must_be_one_of_the_categorical_values(check_spec):
     d = only(check_spec(text))
     assert at(d) == ("SPC014", 14, 43)
     assert "48 is not one of the values of `data.loader.batch_size`" in d.message
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (compiler/validate.py _override_arms): a conditional parameter is checked only under the "
+    "first allowed value of its condition, so SGD momentum also allowed for `adamw` passes validation and "
+    "would fail in every AdamW trial",
+)
+def test_conditional_parameter_is_checked_under_every_allowed_value(check_spec):
+    text = """\
+        sweep:
+          parameters:
+            training.optimizer.name: {values: [adamw, sgd]}
+            training.optimizer.momentum:
+              value: 0.9
+              when: {training.optimizer.name: [sgd, adamw]}
+        """
+    d = only(check_spec(text))
+    assert d.code == "SPC001" and "`momentum` is not allowed" in d.message
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (compiler/validate.py _override_arms): a condition value that is not one of the categorical's "
+    "values is still applied to the spec, so the SPC014 for it comes with a second, derived error",
+)
+def test_condition_value_outside_the_categorical_values_is_reported_once(check_spec):
+    text = """\
+        sweep:
+          parameters:
+            training.optimizer.name: {values: [adamw, sgd]}
+            training.optimizer.momentum:
+              value: 0.9
+              when: {training.optimizer.name: [sdg]}
+        """
+    d = only(check_spec(text))
+    assert at(d) == ("SPC014", 14, 40)
 
 
 def test_parameter_cannot_be_conditional_on_itself(check_spec):
@@ -842,13 +882,15 @@ def test_comparison_needs_two_different_arms(check_spec):
 
 
 def test_mcnemar_must_be_paired(check_spec):
-    d = only(check_spec("variants: {a: {}, b: {}}\nevaluation:\n  comparisons:\n    - {treatment: a, control: b, test: mcnemar, paired: false}\n"))
+    comparison = "    - {treatment: a, control: b, test: mcnemar, paired: false}\n"
+    d = only(check_spec("variants: {a: {}, b: {}}\nevaluation:\n  comparisons:\n" + comparison))
     assert at(d) == ("SPC004", 12, 7)
     assert "paired" in d.message
 
 
 def test_mcnemar_applies_only_to_classification(check_text):
-    text = spec_for_task("regression", "variants: {a: {}, b: {}}\nevaluation:\n  comparisons:\n    - {treatment: a, control: b, test: mcnemar}\n")
+    comparison = "    - {treatment: a, control: b, test: mcnemar}\n"
+    text = spec_for_task("regression", "variants: {a: {}, b: {}}\nevaluation:\n  comparisons:\n" + comparison)
     d = only(check_text(text))
     assert at(d) == ("SPC012", 8, 40)
 
@@ -860,7 +902,8 @@ def test_unknown_baseline_arm_is_reported(check_spec):
 
 
 def test_unknown_statistical_test_suggests_the_closest(check_spec):
-    d = only(check_spec("variants: {a: {}, b: {}}\nevaluation:\n  comparisons:\n    - treatment: a\n      control: b\n      test: paired_bootstrp\n"))
+    comparison = "    - treatment: a\n      control: b\n      test: paired_bootstrp\n"
+    d = only(check_spec("variants: {a: {}, b: {}}\nevaluation:\n  comparisons:\n" + comparison))
     assert at(d) == ("SPC004", 14, 13)
     assert "did you mean 'paired_bootstrap'?" in d.message
 

@@ -141,7 +141,8 @@ def test_unknown_optimizer_name_is_located_at_the_name_value(check_text):
 
 
 def test_unknown_distribution_suggests_the_closest_distribution(check_text):
-    text = SPEC + "sweep:\n  parameters:\n    training.optimizer.lr:\n      distribution: loguniform\n      low: 0.001\n      high: 0.1\n"
+    parameter = "      distribution: loguniform\n      low: 0.001\n      high: 0.1\n"
+    text = SPEC + "sweep:\n  parameters:\n    training.optimizer.lr:\n" + parameter
     d = only(check_text(text))
     assert d.code == "SPC004" and d.span.line == 14
     assert "unknown distribution 'loguniform'" in d.message
@@ -149,7 +150,8 @@ def test_unknown_distribution_suggests_the_closest_distribution(check_text):
 
 
 def test_unknown_distribution_is_located_at_the_distribution_value(check_text):
-    text = SPEC + "sweep:\n  parameters:\n    training.optimizer.lr:\n      low: 0.001\n      high: 0.1\n      distribution: loguniform\n"
+    parameter = "      low: 0.001\n      high: 0.1\n      distribution: loguniform\n"
+    text = SPEC + "sweep:\n  parameters:\n    training.optimizer.lr:\n" + parameter
     d = only(check_text(text))
     assert at(d) == ("SPC004", 16, 21)
 
