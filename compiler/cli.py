@@ -125,7 +125,7 @@ def cmd_resolve(args) -> int:
 
     _, resolved = resolve_spec(Spec.model_validate(composed.data))
     digest = spec_hash(resolved)
-    if args.format == "json":
+    if args.format == "json" or args.canonical:
         text = json.dumps(resolved, indent=2, ensure_ascii=False) + "\n"
         if args.canonical:
             text = canonical_json(resolved) + "\n"
@@ -237,7 +237,7 @@ def _add_resolve(sub) -> None:
     p.add_argument("spec", metavar="SPEC", help="spec file")
     p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="key.path=value | +key.path=value | ~key.path")
     p.add_argument("--format", choices=("yaml", "json"), default="yaml", help="output format (default: yaml)")
-    p.add_argument("--canonical", action="store_true", help="with --format json: the exact canonical JSON that is hashed")
+    p.add_argument("--canonical", action="store_true", help="print the exact canonical JSON that is hashed (implies --format json)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     _add_input_options(p)
     p.set_defaults(func=cmd_resolve)

@@ -116,6 +116,52 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace the text of one file between two positions (1-based line and column, end exclusive).
+
+    Fixes are exact text edits on located ranges, so comments and formatting around them survive.
+    """
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    text: str
+
+    @classmethod
+    def replace(cls, span: Span, text: str) -> "TextEdit":
+        return cls(span.file, span.line, span.col, span.end_line, span.end_col, text)
+
+    @classmethod
+    def insert(cls, file: str, line: int, col: int, text: str) -> "TextEdit":
+        return cls(file, line, col, line, col, text)
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A change that resolves a finding. ``safe`` fixes keep the meaning the author intended;
+    unsafe ones change behaviour (``--unsafe-fixes`` applies them)."""
+
+    description: str
+    edits: tuple[TextEdit, ...]
+    safe: bool = True
+
+    def to_json(self) -> dict:
+        return {"description": self.description, "safe": self.safe, "edits": [e.to_json() for e in self.edits]}
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in one place.
 
@@ -131,13 +177,15 @@ class Diagnostic:
     hint: str | None = None
     fatal: bool = False
     path: tuple = field(default=())
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple:
         return (self.span.file, self.span.line, self.span.col, self.code, self.message)
 
-    def format_text(self) -> str:
-        """``path:line:col: CODE message`` (plus `` (hint)`` when there is one)."""
-        text = f"{self.span.file}:{self.span.line}:{self.span.col}: {self.code} {self.message}"
+    def format_text(self, *, show_severity: bool = False) -> str:
+        """``path:line:col: CODE message`` (``CODE [severity] message`` for lint findings), plus the hint."""
+        severity = f" [{self.severity.value}]" if show_severity else ""
+        text = f"{self.span.file}:{self.span.line}:{self.span.col}: {self.code}{severity} {self.message}"
         if self.hint:
             text += f" ({self.hint})"
         return text
@@ -151,6 +199,7 @@ class Diagnostic:
             "fatal": self.fatal,
             "location": self.span.to_json(),
             "path": [p if isinstance(p, (int, str)) else str(p) for p in self.path],
+            "fix": self.fix.to_json() if self.fix else None,
         }
 
 

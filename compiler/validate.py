@@ -107,7 +107,19 @@ def _branch_word(label: Any) -> str:
     return text
 
 
-def _message(error: dict, path: tuple) -> tuple[str, str, str | None, bool]:
+def _keys_at(data: Any, path: tuple) -> set:
+    """The keys the mapping at ``path`` already has (a typo is not a key that is already set)."""
+    for segment in path:
+        if isinstance(data, dict):
+            data = data.get(segment)
+        elif isinstance(data, list) and isinstance(segment, int) and 0 <= segment < len(data):
+            data = data[segment]
+        else:
+            return set()
+    return set(data) if isinstance(data, dict) else set()
+
+
+def _message(error: dict, path: tuple, data: Any = None) -> tuple[str, str, str | None, bool]:
     """(code, message, hint, on_key) for one pydantic error already mapped to ``path``."""
     kind, msg, ctx = error["type"], error["msg"], error.get("ctx") or {}
     where = f"`{_dotted(path)}`"
@@ -128,7 +140,8 @@ def _message(error: dict, path: tuple) -> tuple[str, str, str | None, bool]:
                 None,
                 True,
             )
-        hint = did_you_mean(key, allowed)
+        present = _keys_at(data, path[:-1])
+        hint = did_you_mean(key, [k for k in allowed if k not in present])
         message = f"unknown key {key!r} in `{_dotted(path[:-1])}`"
         if hint:
             message += f"; {hint}"
@@ -136,6 +149,8 @@ def _message(error: dict, path: tuple) -> tuple[str, str, str | None, bool]:
     if kind == "missing":
         return "SPC002", f"missing required key `{path[-1]}` in `{_dotted(path[:-1])}`", None, True
     if kind == "literal_error" and path == ("version",):
+        if isinstance(got, str) and got.strip() == str(SPEC_VERSION):
+            return "SPC006", f"`version` must be the number {SPEC_VERSION}, not the string {got!r}", "remove the quotes", False
         return "SPC006", f"unsupported spec version {_short(got)}; this rigorml reads version {SPEC_VERSION}", None, False
     if kind == "literal_error":
         expected = _EXPECTED.findall(ctx.get("expected", ""))
@@ -222,6 +237,14 @@ def _merge_union_errors(items: list[tuple[tuple, dict, bool]]) -> list[tuple[tup
     return merged
 
 
+def _field_path(error: dict, path: tuple, data: Any) -> tuple:
+    """Point a model-level check that names its field (``checks.FieldError``) at that field."""
+    field_name = getattr((error.get("ctx") or {}).get("error"), "field", None)
+    if field_name is not None and field_name in _keys_at(data, path):
+        return path + (field_name,)
+    return path
+
+
 def _tag_path(error: dict, path: tuple, data: Any) -> tuple:
     """Point a wrong union tag (``name: adamm``, ``distribution: loguniform``) at the tag's value."""
     kind = error["type"]
@@ -243,8 +266,8 @@ def diagnostics_from_error(exc, data: Any, source_map: SourceMap, *, prefix: str
         mapped.append((path, error, branched))
     out = []
     for path, error in _merge_union_errors(mapped):
-        code, message, hint, on_key = _message(error, path)
-        path = _tag_path(error, path, data)
+        code, message, hint, on_key = _message(error, path, data)
+        path = _field_path(error, _tag_path(error, path, data), data)
         if code == "SPC002":
             span = source_map.locate(path[:-1] if error["type"] == "missing" else path, prefer_key=True)
         else:
@@ -258,8 +281,8 @@ def _set_with_defaults(data: dict, segments: tuple, value: Any) -> None:
     set_path(data, segments, value)
 
 
-def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list]]:
-    """(anchor, ``base`` with the change applied, [(anchor path, segments)]) per variant and sweep value.
+def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list, str]]:
+    """(anchor, ``base`` with the change applied, [(anchor path, segments)], label) per variant and sweep value.
 
     A path into a section the spec leaves at its defaults (``training.optimizer.lr`` with no
     optimizer written) lands on that section's default (see :func:`_materialize`). Paths that do not
@@ -280,7 +303,7 @@ def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list]]:
             continue  # reported by the reference check as a path problem
         if not anchors:
             continue
-        cases.append((("variants", name), applied, anchors))
+        cases.append((("variants", name), applied, anchors, f"variant {name!r}"))
     sweep = data.get("sweep") or {}
     for key, param in (sweep.get("parameters") or {}).items():
         if not isinstance(param, dict) or check_path(str(key)) is not None:
@@ -294,20 +317,49 @@ def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list]]:
             samples = [(("sweep", "parameters", key, bound), param.get(bound)) for bound in ("low", "high")]
             if kind in ("uniform", "log_uniform"):
                 samples = [(p, float(v)) if isinstance(v, int) and not isinstance(v, bool) else (p, v) for p, v in samples]
-        # A conditional parameter is only ever sampled under its condition: apply that first.
-        condition = []
-        for other, allowed in (param.get("when") or {}).items():
-            if isinstance(allowed, list) and allowed and check_path(str(other)) is None:
-                condition.append((split_path(str(other)), allowed[0]))
-        for anchor, value in samples:
-            applied = copy.deepcopy(base)
-            try:
-                for segments, chosen in condition:
-                    _set_with_defaults(applied, segments, copy.deepcopy(chosen))
-                _set_with_defaults(applied, split_path(str(key)), copy.deepcopy(value))
-            except ValueError:
-                continue
-            cases.append((anchor, applied, [(anchor, split_path(str(key)))]))
+        for condition in _condition_cases(param.get("when"), sweep.get("parameters") or {}):
+            if condition is None:
+                break  # a condition no trial can meet: the reference check reports it
+            for anchor, value in samples:
+                applied = copy.deepcopy(base)
+                try:
+                    for segments, chosen in condition:
+                        _set_with_defaults(applied, segments, copy.deepcopy(chosen))
+                    _set_with_defaults(applied, split_path(str(key)), copy.deepcopy(value))
+                except ValueError:
+                    continue
+                label = f"sweep parameter `{key}`"
+                if condition:
+                    label += " (when " + ", ".join(f"{'.'.join(map(str, p))}={v!r}" for p, v in condition) + ")"
+                cases.append((anchor, applied, [(anchor, split_path(str(key)))], label))
+    return cases
+
+
+def _condition_cases(when: Any, parameters: dict) -> list:
+    """Each assignment of the conditioning parameters a conditional parameter is sampled under.
+
+    Every allowed value of every condition is tried (the others at their first allowed value), so a
+    parameter allowed for both ``sgd`` and ``adamw`` is checked against both. Values that are not
+    among the conditioning parameter's own ``values`` are dropped (the reference check reports
+    them); ``[None]`` means no trial can meet the condition. ``flag.*`` conditions set nothing.
+    """
+    if not isinstance(when, dict) or not when:
+        return [[]]
+    options = []
+    for other, allowed in when.items():
+        if check_path(str(other)) is not None:
+            continue  # a flag, or a path the reference check reports
+        choices = (parameters.get(other) or {}).get("values") if isinstance(parameters.get(other), dict) else None
+        valid = [v for v in (allowed if isinstance(allowed, list) else []) if choices is None or v in choices]
+        if not valid:
+            return [None]
+        options.append((split_path(str(other)), valid))
+    if not options:
+        return [[]]
+    cases = []
+    for i, (segments, valid) in enumerate(options):
+        for value in valid if i == 0 else valid[1:]:
+            cases.append([(s, value if j == i else v[0]) for j, (s, v) in enumerate(options)])
     return cases
 
 
@@ -316,7 +368,7 @@ def _check_overrides(data: dict, source_map: SourceMap) -> list[Diagnostic]:
         return []
     base = {k: v for k, v in data.items() if k not in ("variants", "sweep")}
     out: list[Diagnostic] = []
-    for anchor, applied, anchors in _override_arms(data, base):
+    for anchor, applied, anchors, label in _override_arms(data, base):
         try:
             model_validate(applied)
         except compiled.validation_error() as exc:
@@ -332,12 +384,11 @@ def _check_overrides(data: dict, source_map: SourceMap) -> list[Diagnostic]:
                         common += 1
                     if common > best_len:
                         best, best_len = anchor_path, common
-                code, message, hint, _ = _message(error, path)
-                what = f"variant {anchor[1]!r}" if anchor[0] == "variants" else f"sweep parameter `{anchor[2]}`"
+                code, message, hint, _ = _message(error, path, applied)
                 out.append(
                     Diagnostic(
                         code,
-                        f"with {what} applied: {message}",
+                        f"with {label} applied: {message}",
                         source_map.locate(best),
                         hint=hint,
                         path=best,

@@ -154,11 +154,21 @@ def finite(value):
 # --- model checks ------------------------------------------------------------------------------
 
 
+class FieldError(ValueError):
+    """A model-level check's error that concerns one field: the validator points at that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+
 def traits_fit_task(experiment):
     allowed = TASK_TRAITS[experiment.task]
     wrong = [t for t in experiment.traits if t not in allowed]
     if wrong:
-        raise ValueError(
+        raise FieldError(
+            "traits",
             f"trait(s) {', '.join(map(repr, wrong))} do not apply to task {experiment.task!r}; "
             f"its traits are: {', '.join(allowed) or '(none)'}"
         )
@@ -174,19 +184,19 @@ def splits_sum_to_one(splits):
 
 def betas_in_range(optimizer):
     if not all(0.0 <= b < 1.0 for b in optimizer.betas):
-        raise ValueError(f"betas must each be in [0, 1), got {list(optimizer.betas)}")
+        raise FieldError("betas", f"betas must each be in [0, 1), got {list(optimizer.betas)}")
     return optimizer
 
 
 def nesterov_needs_momentum(optimizer):
     if optimizer.nesterov and optimizer.momentum == 0:
-        raise ValueError("nesterov needs momentum > 0")
+        raise FieldError("nesterov", "nesterov needs momentum > 0")
     return optimizer
 
 
 def scheduler_settings(scheduler):
     if scheduler.name == "step" and scheduler.step_size is None:
-        raise ValueError("the `step` scheduler needs `step_size`")
+        raise FieldError("name", "the `step` scheduler needs `step_size`")
     return scheduler
 
 
@@ -198,7 +208,7 @@ def training_has_a_length(training):
 
 def range_ordered(parameter):
     if not parameter.low < parameter.high:
-        raise ValueError(f"`low` ({parameter.low}) must be below `high` ({parameter.high})")
+        raise FieldError("high", f"`low` ({parameter.low}) must be below `high` ({parameter.high})")
     return parameter
 
 
@@ -217,9 +227,9 @@ def distribution_tag(value):
 
 def comparison_coherent(comparison):
     if comparison.treatment == comparison.control:
-        raise ValueError(f"a comparison needs two different arms; both are {comparison.treatment!r}")
+        raise FieldError("control", f"a comparison needs two different arms; both are {comparison.treatment!r}")
     if comparison.test == "mcnemar" and not comparison.paired:
-        raise ValueError("McNemar's test is a paired test (same examples, two classifiers); set `paired: true`")
+        raise FieldError("paired", "McNemar's test is a paired test (same examples, two classifiers); set `paired: true`")
     return comparison
 
 
@@ -227,15 +237,15 @@ def one_judge(judge):
     if (judge.callable is None) == (judge.command is None):
         raise ValueError("set exactly one of `callable` (module:function) or `command` (argv list)")
     if judge.mode == "absolute" and judge.scale is None:
-        raise ValueError("`absolute` mode needs `scale`, e.g. [1, 5]")
+        raise FieldError("mode", "`absolute` mode needs `scale`, e.g. [1, 5]")
     if judge.scale is not None and not judge.scale[0] < judge.scale[1]:
-        raise ValueError("`scale` must be [low, high] with low < high")
+        raise FieldError("scale", "`scale` must be [low, high] with low < high")
     return judge
 
 
 def canary_only_for_canary(deployment):
     if deployment.canary_steps is not None and deployment.strategy != "canary":
-        raise ValueError("canary_steps only apply to the `canary` strategy")
+        raise FieldError("canary_steps", "canary_steps only apply to the `canary` strategy")
     return deployment
 
 

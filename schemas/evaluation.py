@@ -68,7 +68,7 @@ class Evaluation(StrictModel):
     )
     confidence: float = Field(0.95, gt=0, lt=1, description="Confidence level of intervals.")
     resamples: int = Field(10_000, ge=100, description="Bootstrap/permutation resamples.")
-    bootstrap: Bootstrap = Field(default_factory=Bootstrap, description="Bootstrap settings.")
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap, description="How bootstrap intervals are computed and what is resampled.")
     seed: int | None = Field(None, ge=0, description="Seed for resampling; defaults to `seeds.global`.")
 
     @property

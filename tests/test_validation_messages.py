@@ -1,0 +1,28 @@
+"""Messages and locations for the cases a user is most likely to hit first."""
+
+from __future__ import annotations
+
+
+def only(checked):
+    assert len(checked.diagnostics) == 1, [d.format_text() for d in checked.diagnostics]
+    return checked.diagnostics[0]
+
+
+def test_version_written_as_a_string_says_to_remove_the_quotes(check_text, minimal_spec):
+    d = only(check_text(minimal_spec.replace("version: 1", "version: '1'")))
+    assert d.code == "SPC006" and "not the string '1'" in d.message and d.hint == "remove the quotes"
+
+
+def test_did_you_mean_does_not_suggest_a_key_that_is_already_set(check_text, minimal_spec):
+    d = only(check_text(minimal_spec.replace("  task: classification", "  task: classification\n  tgas: [a]")))
+    assert d.code == "SPC001" and "did you mean 'tags'?" in d.message
+
+
+def test_traits_that_do_not_fit_the_task_are_located_at_traits(check_text, minimal_spec):
+    d = only(check_text(minimal_spec.replace("  task: classification", "  task: classification\n  traits: [rag]")))
+    assert (d.code, d.span.line, d.span.col) == ("SPC004", 5, 11)
+
+
+def test_low_above_high_is_located_at_high(check_spec):
+    d = only(check_spec("sweep:\n  parameters:\n    training.optimizer.lr: {distribution: log_uniform, low: 0.1, high: 0.01}\n"))
+    assert (d.code, d.span.line, d.span.col) == ("SPC004", 11, 72)
