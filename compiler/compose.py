@@ -53,13 +53,18 @@ def _merge(base: dict, base_map: SourceMap, top: dict, path: tuple = ()) -> None
             base[key] = copy.deepcopy(value)
 
 
-def _load_tree(path: str, limits: LoadLimits, stack: list[str], out: Composed, origin: Span | None) -> tuple[Any, SourceMap] | None:
+def _load_tree(
+    path: str, limits: LoadLimits, stack: list[str], out: Composed, origin: Span | None, overlay: dict[str, str]
+) -> tuple[Any, SourceMap] | None:
     real = os.path.realpath(path)
     if real in stack:
         chain = " -> ".join(os.path.basename(p) for p in stack[stack.index(real):] + [real])
         out.diagnostics.append(Diagnostic("CMP002", f"`extends` cycle: {chain}", origin or Span.point(path)))
         return None
-    document, problems = load_yaml_file(path, limits)
+    if path in overlay:
+        document, problems = parse_yaml(overlay[path], path, limits)
+    else:
+        document, problems = load_yaml_file(path, limits)
     if document is None:
         if origin is not None and any(p.code == "YML013" for p in problems):
             reason = problems[0].message
@@ -85,7 +90,7 @@ def _load_tree(path: str, limits: LoadLimits, stack: list[str], out: Composed, o
     for i, entry in enumerate(entries):
         where = source_map.locate(("extends", i) if isinstance(extends, list) else ("extends",))
         target = entry if os.path.isabs(entry) else os.path.join(os.path.dirname(path), entry)
-        loaded = _load_tree(target, limits, stack + [real], out, where)
+        loaded = _load_tree(target, limits, stack + [real], out, where, overlay)
         if loaded is None:
             ok = False
             continue
@@ -213,10 +218,16 @@ def apply_overrides(composed: Composed, overrides: list[str], limits: LoadLimits
         source_map.update(_override_spans(name, arg, value_col, value_map, path))
 
 
-def compose(path: str, overrides: list[str] = (), limits: LoadLimits = LoadLimits()) -> Composed:
-    """Load ``path`` with everything it ``extends``, then apply ``overrides``."""
+def compose(
+    path: str, overrides: list[str] = (), limits: LoadLimits = LoadLimits(), overlay: dict[str, str] | None = None
+) -> Composed:
+    """Load ``path`` with everything it ``extends``, then apply ``overrides``.
+
+    ``overlay`` maps file paths to texts used instead of the files on disk (the fixer re-lints
+    edited texts before writing anything).
+    """
     out = Composed(data=None, source_map=SourceMap())
-    loaded = _load_tree(str(path), limits, [], out, None)
+    loaded = _load_tree(str(path), limits, [], out, None, overlay or {})
     if loaded is None:
         return out
     out.data, out.source_map = loaded

@@ -32,6 +32,20 @@ FAMILIES = {
 }
 
 
+#: The smallest valid spec (8 lines). Spec rule examples append sections to it, so the first
+#: appended line is line 9: ``BASE + "seeds:\n  replicates: 3\n"`` puts ``3`` at line 10, column 15.
+BASE = """\
+version: 1
+experiment:
+  name: demo
+  task: classification
+data:
+  source: builtin:digits
+model:
+  source: builtin:mlp
+"""
+
+
 @dataclass(frozen=True)
 class Invalid:
     """An example the rule must flag: the source, where (1-based line and column), and the fixed text.

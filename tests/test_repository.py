@@ -37,3 +37,16 @@ def test_readme_quickstart_runs_the_bundled_example():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first = re.findall(r"```bash\n(.*?)\n```", readme.split("## Quickstart", 1)[1], re.S)[0]
     assert "examples/quickstart.yaml" in first and "pip install" in first
+
+
+def test_pyproject_lists_every_package():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    mapping = {folder: package for package, folder in config["package-dir"].items()}
+    found = set()
+    for folder, package in mapping.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((package, *relative)))
+    assert found == set(config["packages"]), "update [tool.setuptools] packages in pyproject.toml"

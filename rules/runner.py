@@ -1,0 +1,37 @@
+"""Running the selected rules over one context, with configured severities and suppressions applied."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..compiler.diagnostics import Diagnostic
+from .config import LintConfig
+from .suppression import UnusedSuppression, apply_suppressions
+
+
+def _run(rules: dict, ctx, config: LintConfig, file: str) -> list[Diagnostic]:
+    findings: list[Diagnostic] = []
+    for code, rule_class in rules.items():
+        if not config.is_enabled(code, file):
+            continue
+        findings.extend(rule_class().check(ctx))
+    findings = apply_suppressions(findings, ctx.texts, report_unused=config.is_enabled(UnusedSuppression.code, file))
+    out = []
+    for finding in findings:
+        severity = config.severity_of(finding.code, finding.severity)
+        out.append(finding if severity is finding.severity else dataclasses.replace(finding, severity=severity))
+    return sorted(out, key=Diagnostic.sort_key)
+
+
+def lint_spec_context(ctx, config: LintConfig) -> list[Diagnostic]:
+    """Findings of every enabled spec rule on a validated spec."""
+    from .registry import spec_rules
+
+    return _run(spec_rules(), ctx, config, ctx.file)
+
+
+def lint_python_context(ctx, config: LintConfig) -> list[Diagnostic]:
+    """Findings of every enabled Python-source rule on one module."""
+    from .registry import python_rules
+
+    return _run(python_rules(), ctx, config, ctx.file)
