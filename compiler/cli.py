@@ -104,8 +104,146 @@ def cmd_validate(args) -> int:
     return _check_files(args, "validate")
 
 
+def _lint_config(args, path: str):
+    from pathlib import Path
+
+    from ..rules.config import find_pyproject, load_config, with_cli
+
+    config = load_config(Path(args.config) if args.config else find_pyproject(path))
+    return with_cli(
+        config,
+        select=_codes(args.select),
+        ignore=_codes(args.ignore),
+        extend_select=_codes(args.extend_select),
+        fail_on=args.fail_on,
+    )
+
+
+def _codes(values) -> list[str] | None:
+    if not values:
+        return None
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
 def cmd_lint(args) -> int:
-    return _check_files(args, "lint")
+    """Lint specs and Python files: validation first, then the practice rules; fix on request."""
+    import difflib
+
+    from ..rules.config import ConfigError
+    from . import report as fmt
+    from .lint import expand_paths, fix_path, lint_path
+
+    limits = _limits(args)
+    paths = expand_paths(args.files)
+    if not paths:
+        print("rigorml: no spec or Python files found", file=sys.stderr)
+        return EXIT_UNUSABLE
+    reports, fail_on = [], "warning"
+    diffs: list[str] = []
+    try:
+        for path in paths:
+            config = _lint_config(args, path)
+            fail_on = config.fail_on
+            if args.fix or args.unsafe_fixes or args.diff:
+                result, changes = fix_path(path, config, unsafe=args.unsafe_fixes, overrides=args.override or (), limits=limits)
+                for file, (before, after) in changes.items():
+                    if args.diff:
+                        diffs.extend(difflib.unified_diff(before.splitlines(True), after.splitlines(True), file, file))
+                    else:
+                        _write_atomically(file, after)
+                reports.append(result)
+            else:
+                reports.append(lint_path(path, config, args.override or (), limits))
+    except ConfigError as exc:
+        print(f"rigorml: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+    from ..rules.registry import all_rules
+
+    if args.diff:
+        sys.stdout.write("".join(diffs))
+        return EXIT_FINDINGS if diffs else EXIT_OK
+    if args.format == "json":
+        sys.stdout.write(fmt.format_json(reports, _version()))
+    elif args.format == "sarif":
+        sys.stdout.write(fmt.format_sarif(reports, all_rules(), _version()))
+    elif args.format == "github":
+        sys.stdout.write(fmt.format_github(reports))
+    else:
+        if args.statistics:
+            sys.stdout.write(fmt.statistics(reports, all_rules()))
+        else:
+            sys.stdout.write(fmt.format_text(reports))
+        if not args.quiet:
+            print(fmt.summary(reports, fail_on), file=sys.stderr)
+    if any(d.fatal for r in reports for d in r.diagnostics):
+        return EXIT_UNUSABLE
+    if args.exit_zero:
+        return EXIT_OK
+    return EXIT_FINDINGS if fmt.fails(reports, fail_on) else EXIT_OK
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write via a temporary file in the same directory, fsync, then rename: never a half-written spec."""
+    directory = os.path.dirname(os.path.abspath(path))
+    import tempfile
+
+    fd, temp = tempfile.mkstemp(prefix=".rigorml-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def cmd_rules(args) -> int:
+    from ..rules.registry import all_rules
+
+    rules = all_rules()
+    if args.format == "json":
+        payload = [
+            {
+                "code": code,
+                "name": rule.name,
+                "family": rule.family(),
+                "severity": rule.severity.value,
+                "fix": rule.doc.fix,
+                "kind": rule.kind,
+                "message": rule.message,
+            }
+            for code, rule in rules.items()
+        ]
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for code, rule in rules.items():
+        fix = {"safe": "[*]", "unsafe": "[~]"}.get(rule.doc.fix, "   ")
+        print(f"{code:7s} {fix} {rule.name:44s} {rule.severity.value:8s} {rule.message}")
+    return EXIT_OK
+
+
+def cmd_rule(args) -> int:
+    from ..rules.docs import rule_markdown, rule_text
+    from ..rules.registry import all_rules
+
+    rules = all_rules()
+    code = args.code.upper()
+    rule = rules.get(code) or next((r for r in rules.values() if r.name == args.code), None)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(code, list(rules), n=1) or difflib.get_close_matches(
+            args.code, [r.name for r in rules.values()], n=1
+        )
+        print(f"rigorml: unknown rule {args.code!r}" + (f"; did you mean {close[0]!r}?" if close else ""), file=sys.stderr)
+        return EXIT_UNUSABLE
+    sys.stdout.write(rule_markdown(rule) if args.format == "markdown" else rule_text(rule))
+    return EXIT_OK
 
 
 def cmd_resolve(args) -> int:
@@ -202,9 +340,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     def wanted(name: str) -> bool:
         return only is None or only == name
 
+    if wanted("lint"):
+        _add_lint(sub)
+    if wanted("rules"):
+        p = sub.add_parser("rules", help="list every lint rule", description="List every lint rule: code, fix ([*] safe, [~] unsafe), name, severity, message.")
+        p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+        p.set_defaults(func=cmd_rules)
+    if wanted("rule"):
+        p = sub.add_parser("rule", help="print one rule's documentation", description="Print one rule's documentation.")
+        p.add_argument("code", metavar="CODE", help="rule code (e.g. STA001) or name (too-few-seeds)")
+        p.add_argument("--format", choices=("text", "markdown"), default="text", help="output format (default: text)")
+        p.set_defaults(func=cmd_rule)
+
     for name, func, summary in (
         ("validate", cmd_validate, "check spec files against the spec model; every error located at file:line:col"),
-        ("lint", cmd_lint, "validate spec files and check them against the experiment-practice rules"),
     ):
         if not wanted(name):
             continue
@@ -225,6 +374,32 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if wanted("init"):
         _add_init(sub)
     return parser
+
+
+def _add_lint(sub) -> None:
+    summary = "check specs (and Python training code) against the experiment-practice rules"
+    p = sub.add_parser(
+        "lint",
+        help=summary,
+        description=summary + ". Specs are validated first; rules run on valid specs. "
+        "Configure in [tool.rigorml] of pyproject.toml; suppress with '# rigorml: ignore[CODE]'.",
+    )
+    p.add_argument("files", nargs="+", metavar="PATH", help="spec files, Python files, or directories")
+    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help="output format (default: text)")
+    p.add_argument("--fail-on", choices=("error", "warning", "info"), default=None, help="exit 1 when a finding is at least this severe (default: warning)")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    p.add_argument("--statistics", action="store_true", help="print a count per rule instead of each finding")
+    p.add_argument("--select", action="append", metavar="CODES", help="only these rules (codes or prefixes, comma-separated)")
+    p.add_argument("--ignore", action="append", metavar="CODES", help="skip these rules (codes or prefixes)")
+    p.add_argument("--extend-select", action="append", metavar="CODES", help="add rules to the selection")
+    p.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    p.add_argument("--unsafe-fixes", action="store_true", help="apply unsafe fixes too (implies --fix)")
+    p.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
+    p.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of the nearest one")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    p.add_argument("--override", action="append", metavar="KEY=VALUE", help="apply an override before checking (repeatable)")
+    _add_input_options(p)
+    p.set_defaults(func=cmd_lint)
 
 
 def _add_resolve(sub) -> None:
@@ -264,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
     # on every commit. Help, errors and unknown commands get the full parser.
     first = argv[0] if argv else None
-    known = first in ("validate", "lint", "resolve", "schema", "init")
+    known = first in ("validate", "lint", "rules", "rule", "resolve", "schema", "init")
     parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from ..compiler.diagnostics import Span
+from ..compiler.paths import get_path
 from ..compiler.source import SourceMap
 from ..schemas.defaults import PRIMARY_METRIC
 from ..schemas.references import arms_of
@@ -65,15 +66,7 @@ class SpecContext:
 
     def get(self, path: tuple, default: Any = None) -> Any:
         """The value written at ``path`` (not the default), or ``default``."""
-        current: Any = self.data
-        for segment in path:
-            if isinstance(current, dict) and segment in current:
-                current = current[segment]
-            elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
-                current = current[segment]
-            else:
-                return default
-        return current
+        return get_path(self.data, path, default)
 
     # --- derived values -------------------------------------------------------------------------
 

@@ -19,18 +19,11 @@ from rigorml.compiler.cli import main as cli_main
 from rigorml.compiler.compose import compose
 from rigorml.compiler.diagnostics import Diagnostic
 from rigorml.compiler.validate import validate_data
+from rigorml.rules.base import BASE
 
-#: The smallest valid spec (8 lines), so a section appended to it starts on line 9.
-MINIMAL_SPEC = """\
-version: 1
-experiment:
-  name: demo
-  task: classification
-data:
-  source: builtin:digits
-model:
-  source: builtin:mlp
-"""
+#: The smallest valid spec (8 lines), so a section appended to it starts on line 9 (the same text
+#: rule examples build on).
+MINIMAL_SPEC = BASE
 
 
 @pytest.fixture
