@@ -40,7 +40,10 @@ class Tracking(StrictModel):
     mode: Literal["offline", "online"] = Field("offline", description="W&B/Neptune connection mode.")
     run_name: Annotated[str, AfterValidator(checks.run_name_template)] = Field(
         "{experiment}-{variant}-s{seed}",
-        description="Run-name template; placeholders: {experiment}, {variant}, {seed}, {trial}.",
+        description=(
+            "Run-name template; placeholders: {experiment}, {variant}, {seed}, {trial}. A sweep trial's name "
+            "gets `-t{trial}` appended when the template has no {trial}, so trials never share a name."
+        ),
     )
     group: str | None = Field(None, description="Run group; defaults to `experiment.group` or the name. Set it for sweeps.")
     tags: unique_list(str) = Field(default_factory=list, description="Tags added to every run.")
