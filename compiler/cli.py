@@ -110,13 +110,22 @@ def _lint_config(args, path: str):
     from ..rules.config import find_pyproject, load_config, with_cli
 
     config = load_config(Path(args.config) if args.config else find_pyproject(path))
-    return with_cli(
+    config = with_cli(
         config,
         select=_codes(args.select),
         ignore=_codes(args.ignore),
         extend_select=_codes(args.extend_select),
         fail_on=args.fail_on,
     )
+    from ..rules.registry import python_rules, spec_rules
+    from ..rules.suppression import UnusedSuppression
+
+    codes = [*spec_rules(), UnusedSuppression.code]
+    if path.endswith(".py"):
+        codes += list(python_rules())
+    # Python rules need libcst to import; on the YAML path their selectors are taken on trust.
+    config.check_selectors(codes, trusted_prefixes=() if path.endswith(".py") else ("PY",))
+    return config
 
 
 def _codes(values) -> list[str] | None:
@@ -138,12 +147,11 @@ def cmd_lint(args) -> int:
     if not paths:
         print("rigorml: no spec or Python files found", file=sys.stderr)
         return EXIT_UNUSABLE
-    reports, fail_on = [], "warning"
+    reports = []
     diffs: list[str] = []
     try:
         for path in paths:
             config = _lint_config(args, path)
-            fail_on = config.fail_on
             if args.fix or args.unsafe_fixes or args.diff:
                 result, changes = fix_path(path, config, unsafe=args.unsafe_fixes, overrides=args.override or (), limits=limits)
                 for file, (before, after) in changes.items():
@@ -151,9 +159,12 @@ def cmd_lint(args) -> int:
                         diffs.extend(difflib.unified_diff(before.splitlines(True), after.splitlines(True), file, file))
                     else:
                         _write_atomically(file, after)
+                result.fail_on = config.fail_on  # each file is judged by its own configuration
                 reports.append(result)
             else:
-                reports.append(lint_path(path, config, args.override or (), limits))
+                result = lint_path(path, config, args.override or (), limits)
+                result.fail_on = config.fail_on
+                reports.append(result)
     except ConfigError as exc:
         print(f"rigorml: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -175,12 +186,12 @@ def cmd_lint(args) -> int:
         else:
             sys.stdout.write(fmt.format_text(reports))
         if not args.quiet:
-            print(fmt.summary(reports, fail_on), file=sys.stderr)
+            print(fmt.summary(reports), file=sys.stderr)
     if any(d.fatal for r in reports for d in r.diagnostics):
         return EXIT_UNUSABLE
     if args.exit_zero:
         return EXIT_OK
-    return EXIT_FINDINGS if fmt.fails(reports, fail_on) else EXIT_OK
+    return EXIT_FINDINGS if fmt.fails(reports) else EXIT_OK
 
 
 def _write_atomically(path: str, text: str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..schemas import compiled
@@ -28,15 +27,19 @@ from .source import LoadLimits, SourceMap, load_yaml_file, parse_yaml
 
 
 
-@dataclass
 class Composed:
-    """A spec document after ``extends`` and overrides: data, where each value came from, and the texts."""
+    """A spec document after ``extends`` and overrides: data, where each value came from, and the texts.
 
-    data: Any
-    source_map: SourceMap
-    texts: dict[str, str] = field(default_factory=dict)  # file -> text, for showing source lines
-    files: list[str] = field(default_factory=list)  # every file read, the top-level one first
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    ``texts`` maps each file read to its text (for showing source lines and fixing); ``files`` lists
+    them, the top-level one first.
+    """
+
+    def __init__(self, data: Any, source_map: SourceMap):
+        self.data = data
+        self.source_map = source_map
+        self.texts: dict[str, str] = {}
+        self.files: list[str] = []
+        self.diagnostics: list[Diagnostic] = []
 
     @property
     def ok(self) -> bool:

@@ -1,5 +1,8 @@
 """Diagnostics: every problem rigorml reports is a value with a location, a code and a message.
 
+The value types here are ``NamedTuple``s rather than dataclasses: they are created on the pre-commit
+path, and a dataclass costs ~0.6 ms to define against ~0.08 ms for a named tuple.
+
 A :class:`Diagnostic` is produced by the loader (YAML problems), the validator (schema problems),
 composition (``extends`` and CLI overrides) and, later, the linter. Printing and exit codes live in
 the CLI; passes only return lists of diagnostics.
@@ -15,7 +18,7 @@ Codes are stable and grouped by family:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: Every diagnostic code with a one-line summary; docs/diagnostics.md is generated from this table
 #: and a test checks that every code the code base emits is listed here.
@@ -87,8 +90,7 @@ class Severity(str, enum.Enum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A region of a source: 1-based line and column of its start, and of the position just past it.
 
     ``file`` is the path as the user gave it, or a pseudo-file such as ``<override 2>`` for a
@@ -106,17 +108,10 @@ class Span:
         return cls(file, line, col, line, col + 1)
 
     def to_json(self) -> dict:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "col": self.col,
-            "end_line": self.end_line,
-            "end_col": self.end_col,
-        }
+        return self._asdict()
 
 
-@dataclass(frozen=True, slots=True)
-class TextEdit:
+class TextEdit(NamedTuple):
     """Replace the text of one file between two positions (1-based line and column, end exclusive).
 
     Fixes are exact text edits on located ranges, so comments and formatting around them survive.
@@ -138,18 +133,10 @@ class TextEdit:
         return cls(file, line, col, line, col, text)
 
     def to_json(self) -> dict:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "col": self.col,
-            "end_line": self.end_line,
-            "end_col": self.end_col,
-            "text": self.text,
-        }
+        return self._asdict()
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     """A change that resolves a finding. ``safe`` fixes keep the meaning the author intended;
     unsafe ones change behaviour (``--unsafe-fixes`` applies them)."""
 
@@ -161,8 +148,7 @@ class Fix:
         return {"description": self.description, "safe": self.safe, "edits": [e.to_json() for e in self.edits]}
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One problem found in one place.
 
     ``fatal`` marks problems that stop rigorml from doing its job at all (an unreadable path, a file
@@ -176,7 +162,7 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     hint: str | None = None
     fatal: bool = False
-    path: tuple = field(default=())
+    path: tuple = ()
     fix: Fix | None = None
 
     def sort_key(self) -> tuple:

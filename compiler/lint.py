@@ -8,7 +8,6 @@ is imported only then).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Span
 from .fixes import apply_fixes
@@ -19,14 +18,15 @@ PYTHON_SUFFIXES = (".py",)
 _SKIP_DIRS = {".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache", ".pytest_cache"}
 
 
-@dataclass
 class FileReport:
     """What linting one path found, with the texts of every file involved (for display and fixes)."""
 
-    path: str
-    kind: str  # "spec" or "python"
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)
+    def __init__(self, path: str, kind: str, diagnostics: list[Diagnostic] | None = None, texts: dict[str, str] | None = None):
+        self.path = path
+        self.kind = kind  # "spec" or "python"
+        self.diagnostics: list[Diagnostic] = diagnostics if diagnostics is not None else []
+        self.texts: dict[str, str] = texts if texts is not None else {}
+        self.fail_on = "warning"  # the severity that fails the run, from this file's configuration
 
 
 def looks_like_spec(path: str) -> bool:

@@ -41,7 +41,7 @@ def format_text(reports, *, show_source: bool = True) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def summary(reports, fail_on: str) -> str:
+def summary(reports) -> str:
     """One closing line: counts by severity and what ``--fix`` could do."""
     findings = [d for r in reports for d in r.diagnostics]
     if not findings:
@@ -211,7 +211,10 @@ def format_sarif(reports, rules: dict, version: str, root: str | None = None) ->
     return json.dumps(sarif, indent=2) + "\n"
 
 
-def fails(reports, fail_on: str) -> bool:
-    """Whether any finding is at or above ``fail_on``."""
-    threshold = Severity(fail_on).rank
-    return any(d.severity.rank >= threshold for r in reports for d in r.diagnostics)
+def fails(reports, fail_on: str | None = None) -> bool:
+    """Whether any finding is at or above its file's ``fail_on`` (or the one given)."""
+    for report in reports:
+        threshold = Severity(fail_on or getattr(report, "fail_on", "warning")).rank
+        if any(d.severity.rank >= threshold for d in report.diagnostics):
+            return True
+    return False

@@ -45,8 +45,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -76,8 +75,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class LoadLimits:
+class LoadLimits(NamedTuple):
     """Bounds that keep a hostile or broken spec from exhausting time, memory or the stack."""
 
     max_bytes: int = 4 * 1024 * 1024
@@ -176,14 +174,19 @@ class SourceMap:
         return SourceMap(dict(self.values), dict(self.keys), self.file)
 
 
-@dataclass
 class SourceDocument:
     """One loaded spec file: its decoded text, its data and where each value came from."""
 
-    file: str
-    text: str
-    data: Any
-    source_map: SourceMap = field(repr=False)
+    __slots__ = ("file", "text", "data", "source_map")
+
+    def __init__(self, file: str, text: str, data: Any, source_map: SourceMap):
+        self.file = file
+        self.text = text
+        self.data = data
+        self.source_map = source_map
+
+    def __repr__(self) -> str:
+        return f"SourceDocument(file={self.file!r}, data={self.data!r})"
 
 
 # ---------------------------------------------------------------------------------------------

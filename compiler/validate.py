@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..schemas import compiled
 from ..schemas.introspect import fields_of, fill_defaults_along, models_at, siblings_with_key
@@ -40,12 +39,11 @@ def model_validate(data: Any):
     return Spec.model_validate(data)
 
 
-@dataclass
-class Validated:
+class Validated(NamedTuple):
     """The outcome of validation: the spec (None when invalid) and every problem found."""
 
     spec: Any
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic]
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -276,6 +274,34 @@ def diagnostics_from_error(exc, data: Any, source_map: SourceMap, *, prefix: str
     return out
 
 
+def _copy_along(data: dict, paths: list[tuple]) -> dict:
+    """A copy of ``data`` that can be changed along ``paths`` without touching ``data``.
+
+    Only the mappings and lists on the way down each path are copied; everything else is shared.
+    Deep-copying the whole spec for every variant and sweep value was a third of ``rigorml lint``'s
+    time on large batches of specs.
+    """
+    root = dict(data)
+    for path in paths:
+        current: Any = root
+        for segment in path[:-1]:
+            if isinstance(current, dict):
+                child = current.get(segment)
+            elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+                child = current[segment]
+            else:
+                break
+            if isinstance(child, dict):
+                child = dict(child)
+            elif isinstance(child, list):
+                child = list(child)
+            else:
+                break
+            current[segment] = child
+            current = child
+    return root
+
+
 def _set_with_defaults(data: dict, segments: tuple, value: Any) -> None:
     fill_defaults_along(compiled.root_model(), data, segments)
     set_path(data, segments, value)
@@ -291,7 +317,7 @@ def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list, str]
     cases = []
     for name, variant in (data.get("variants") or {}).items():
         overrides = (variant or {}).get("overrides") or {}
-        applied = copy.deepcopy(base)
+        applied = _copy_along(base, [split_path(str(key)) for key in overrides])
         anchors = []
         try:
             for key, value in overrides.items():
@@ -321,7 +347,7 @@ def _override_arms(data: dict, base: dict) -> list[tuple[tuple, dict, list, str]
             if condition is None:
                 break  # a condition no trial can meet: the reference check reports it
             for anchor, value in samples:
-                applied = copy.deepcopy(base)
+                applied = _copy_along(base, [segments for segments, _ in condition] + [split_path(str(key))])
                 try:
                     for segments, chosen in condition:
                         _set_with_defaults(applied, segments, copy.deepcopy(chosen))

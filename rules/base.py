@@ -12,8 +12,7 @@ never run anything, import user code, or write files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar, Iterator
+from typing import ClassVar, Iterator, NamedTuple
 
 from ..compiler.diagnostics import Diagnostic, Fix, Severity, Span, TextEdit
 
@@ -46,8 +45,7 @@ model:
 """
 
 
-@dataclass(frozen=True)
-class Invalid:
+class Invalid(NamedTuple):
     """An example the rule must flag: the source, where (1-based line and column), and the fixed text.
 
     ``fixed`` is the whole source after the rule's fix (None when the rule has no fix for it);
@@ -63,8 +61,7 @@ class Invalid:
     end_col: int | None = None
 
 
-@dataclass(frozen=True)
-class RuleDoc:
+class RuleDoc(NamedTuple):
     """The documentation of a rule, in the fixed shape ``rigorml rule CODE`` prints."""
 
     what: str
@@ -73,7 +70,7 @@ class RuleDoc:
     instead: str
     reference: str
     fix: str = "none"  # "none", "safe" or "unsafe"
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
 
 class Rule:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compiler.diagnostics import Severity
@@ -32,16 +31,35 @@ class ConfigError(ValueError):
     """The configuration cannot be used (unknown key, bad severity); the CLI exits 2."""
 
 
-@dataclass
 class LintConfig:
-    select: list[str] = field(default_factory=lambda: ["ALL"])
-    ignore: list[str] = field(default_factory=list)
-    extend_select: list[str] = field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    severity: dict[str, str] = field(default_factory=dict)
-    fail_on: str = "warning"
-    source: str | None = None  # the pyproject.toml it came from
-    root: str = "."  # per-file-ignores patterns are relative to this directory
+    """Which rules run where, at which severity, and what fails the run.
+
+    ``source`` is the pyproject.toml it came from; ``per_file_ignores`` patterns are relative to
+    ``root`` (that file's directory).
+    """
+
+    def __init__(
+        self,
+        select: list[str] | None = None,
+        ignore: list[str] | None = None,
+        extend_select: list[str] | None = None,
+        per_file_ignores: dict[str, list[str]] | None = None,
+        severity: dict[str, str] | None = None,
+        fail_on: str = "warning",
+        source: str | None = None,
+        root: str = ".",
+    ):
+        self.select = list(select) if select is not None else ["ALL"]
+        self.ignore = list(ignore or [])
+        self.extend_select = list(extend_select or [])
+        self.per_file_ignores = dict(per_file_ignores or {})
+        self.severity = dict(severity or {})
+        self.fail_on = fail_on
+        self.source = source
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"LintConfig(select={self.select!r}, ignore={self.ignore!r}, source={self.source!r})"
 
     def _specificity(self, code: str, entries: list[str]) -> int:
         best = -1
@@ -67,6 +85,27 @@ class LintConfig:
             if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(os.path.basename(file), pattern):
                 out.extend(codes)
         return out
+
+    def check_selectors(self, codes: list[str], trusted_prefixes: tuple[str, ...] = ()) -> None:
+        """Raise ConfigError for a selector that matches no rule (a typo would silently lint nothing).
+
+        Selectors are codes or prefixes (``STA``, ``STA00``, ``STA001``), as in ruff. Entries starting
+        with one of ``trusted_prefixes`` are not checked (their rules are not loaded on this path).
+        """
+        entries = self.select + self.extend_select + self.ignore + list(self.severity)
+        entries += [code for codes_ in self.per_file_ignores.values() for code in codes_]
+        for entry in entries:
+            if entry == "ALL" or entry.startswith(trusted_prefixes or ("\0",)):
+                continue
+            if not any(code.startswith(entry) for code in codes):
+                import difflib
+
+                close = difflib.get_close_matches(entry, codes + sorted({c.rstrip("0123456789") for c in codes}), n=1)
+                where = f" (in {self.source})" if self.source else ""
+                raise ConfigError(
+                    f"{entry!r} matches no rule{where}" + (f"; did you mean {close[0]!r}?" if close else "")
+                    + " (see `rigorml rules`)"
+                )
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         """The severity configured for ``code`` (most specific entry), else the rule's own."""

@@ -9,9 +9,8 @@ here once, the same way ``rigorml resolve`` fills them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..compiler.diagnostics import Span
 from ..compiler.paths import get_path
@@ -22,8 +21,7 @@ from ..schemas.references import arms_of
 _MISSING = object()
 
 
-@dataclass(frozen=True)
-class ComparisonView:
+class ComparisonView(NamedTuple):
     """A comparison after defaults: which arms, metric, test; ``path`` is where it is written."""
 
     name: str
@@ -55,6 +53,15 @@ class SpecContext:
     def span(self, path: tuple, *, key: bool = False) -> Span:
         """Where ``path`` is written (its key with ``key``); the nearest written ancestor otherwise."""
         return self.source_map.locate(path, prefer_key=key)
+
+    def in_string(self, file: str, line: int, col: int) -> bool:
+        """Whether (line, col) of ``file`` falls inside a string value (where ``#`` is not a comment)."""
+        for path, span in self.source_map.values.items():
+            if span.file != file or not isinstance(self.get(path), str):
+                continue
+            if (span.line, span.col) <= (line, col) < (span.end_line, span.end_col):
+                return True
+        return False
 
     def value_span(self, path: tuple) -> Span | None:
         """The exact span of the value written at ``path``, or None when the spec does not write it."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..compiler.diagnostics import Diagnostic
 from .config import LintConfig
 from .suppression import UnusedSuppression, apply_suppressions
@@ -11,15 +9,25 @@ from .suppression import UnusedSuppression, apply_suppressions
 
 def _run(rules: dict, ctx, config: LintConfig, file: str) -> list[Diagnostic]:
     findings: list[Diagnostic] = []
+    ran: list[str] = []
     for code, rule_class in rules.items():
         if not config.is_enabled(code, file):
             continue
+        ran.append(code)
         findings.extend(rule_class().check(ctx))
-    findings = apply_suppressions(findings, ctx.texts, report_unused=config.is_enabled(UnusedSuppression.code, file))
+    known = list(rules) + [UnusedSuppression.code]
+    findings = apply_suppressions(
+        findings,
+        ctx.texts,
+        report_unused=config.is_enabled(UnusedSuppression.code, file),
+        ran=lambda prefix: any(code.startswith(prefix) for code in ran),
+        known=lambda prefix: any(code.startswith(prefix) for code in known),
+        in_string=getattr(ctx, "in_string", None),
+    )
     out = []
     for finding in findings:
         severity = config.severity_of(finding.code, finding.severity)
-        out.append(finding if severity is finding.severity else dataclasses.replace(finding, severity=severity))
+        out.append(finding if severity is finding.severity else finding._replace(severity=severity))
     return sorted(out, key=Diagnostic.sort_key)
 
 

@@ -9,7 +9,7 @@ can point at the exact line and column.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import compiled
 from .introspect import step
@@ -20,8 +20,7 @@ from .vocabulary import METRICS, OVERRIDABLE_SECTIONS, metric_names_for, parse_m
 FLAG_PREFIX = "flag."
 
 
-@dataclass(frozen=True, slots=True)
-class SpecProblem:
+class SpecProblem(NamedTuple):
     """A cross-field problem at ``path`` (keys and indices into the spec document)."""
 
     path: tuple

@@ -7,7 +7,7 @@ read the same tables. The metric table follows the domain document's "Metric Sel
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 TASKS = ("classification", "detection", "generation", "language_modeling", "regression", "ranking")
 
@@ -40,8 +40,7 @@ OVERRIDABLE_SECTIONS = ("data", "model", "training")
 ADAM_FAMILY = ("adam", "adamw", "nadam", "radam", "adamax")
 
 
-@dataclass(frozen=True, slots=True)
-class MetricInfo:
+class MetricInfo(NamedTuple):
     """A metric the runtime can compute: its task, whether bigger is better, and whether it takes ``@k``."""
 
     name: str

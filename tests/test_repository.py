@@ -50,3 +50,11 @@ def test_pyproject_lists_every_package():
             relative = init.parent.relative_to(ROOT / folder).parts
             found.add(".".join((package, *relative)))
     assert found == set(config["packages"]), "update [tool.setuptools] packages in pyproject.toml"
+
+
+def test_domain_coverage_cites_only_rules_that_exist():
+    from rigorml.rules.registry import all_rules
+
+    text = (ROOT / "docs" / "domain-coverage.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"\b((?:REP|STA|MET|NAM|HPO|TRK|LLM|PIP|ENV|PY|SUP)\d{3})\b", text))
+    assert cited and cited - set(all_rules()) == set()

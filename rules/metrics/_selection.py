@@ -15,14 +15,13 @@ its own in rigorml, with perplexity as its standard metric.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ...schemas.vocabulary import parse_metric
 from ..base import SpecRule
 
 
-@dataclass(frozen=True)
-class Alternative:
+class Alternative(NamedTuple):
     """A metric the table prefers when the task declares ``traits`` (all of them)."""
 
     traits: tuple[str, ...]

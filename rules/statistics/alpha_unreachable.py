@@ -17,7 +17,6 @@ a comparison not rejected even then can never be significant. Everything is exac
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import comb
 
 from ...compiler.diagnostics import Severity
@@ -34,6 +33,7 @@ def is_seed_level(test: str, bootstrap_level: str) -> bool:
 
 def smallest_p(n: int, paired: bool, alternative: str) -> Fraction:
     """The smallest p-value an exact seed-level test can give with ``n`` seeds per arm."""
+    from fractions import Fraction  # exact arithmetic; imported here to keep pre-commit start-up light
     tails = 2 if alternative == "two-sided" else 1
     arrangements = 2**n if paired else comb(2 * n, n)
     return min(Fraction(1), Fraction(tails, arrangements))
@@ -45,6 +45,7 @@ def smallest_p_formula(n: int, paired: bool, alternative: str) -> str:
 
 
 def _harmonic(m: int) -> Fraction:
+    from fractions import Fraction  # exact arithmetic; imported here to keep pre-commit start-up light
     return sum((Fraction(1, i) for i in range(1, m + 1)), Fraction(0))
 
 
@@ -88,6 +89,7 @@ def rejected(pvalues: list[Fraction], correction: str, alpha: Fraction) -> list[
 
 def best_case_threshold(pvalues: list[Fraction], j: int, correction: str, alpha: Fraction) -> Fraction:
     """The largest p-value comparison ``j`` may have and still be rejected, the others at ``pvalues``."""
+    from fractions import Fraction  # exact arithmetic; imported here to keep pre-commit start-up light
     candidates = set(critical_values(correction, alpha, len(pvalues))) | set(pvalues)
     best = Fraction(0)
     for candidate in candidates:
@@ -182,6 +184,7 @@ class AlphaUnreachable(SpecRule):
     )
 
     def check(self, ctx):
+        from fractions import Fraction  # exact arithmetic; imported here to keep pre-commit start-up light
         comparisons = ctx.comparisons
         evaluation = ctx.spec.evaluation
         level = evaluation.bootstrap.level

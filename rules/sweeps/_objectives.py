@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class SteeringMetric:
+class SteeringMetric(NamedTuple):
     """A metric something is chosen by: ``what`` chooses (for messages), ``path`` is where it is written."""
 
     name: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 
 from ...compiler.diagnostics import Severity
 from ...schemas.vocabulary import parse_metric
@@ -16,6 +15,8 @@ _LR = "  parameters:\n    training.optimizer.lr: {distribution: log_uniform, low
 def closest(name: str, logged: set[str], n: int = 3) -> list[str]:
     """The logged names most like ``name`` (a few of the same split when none is close)."""
     names = sorted(logged)
+    import difflib  # only when a name is not logged
+
     found = difflib.get_close_matches(name, names, n=n, cutoff=0.5)
     if not found:
         split = name.split("/", 1)[0] + "/"
