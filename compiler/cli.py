@@ -117,6 +117,8 @@ def _lint_config(args, path: str):
         extend_select=_codes(args.extend_select),
         fail_on=args.fail_on,
     )
+    if not config.has_selectors():
+        return config  # nothing to check, and no reason to import every rule
     from ..rules.registry import python_rules, spec_rules
     from ..rules.suppression import UnusedSuppression
 

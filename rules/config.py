@@ -86,6 +86,12 @@ class LintConfig:
                 out.extend(codes)
         return out
 
+    def has_selectors(self) -> bool:
+        """Whether anything beyond the default ``select = ["ALL"]`` names rules."""
+        return (
+            self.select != ["ALL"] or bool(self.ignore or self.extend_select or self.severity or self.per_file_ignores)
+        )
+
     def check_selectors(self, codes: list[str], trusted_prefixes: tuple[str, ...] = ()) -> None:
         """Raise ConfigError for a selector that matches no rule (a typo would silently lint nothing).
 

@@ -63,6 +63,30 @@ def spec_rules() -> dict[str, type[SpecRule]]:
 
 
 @cache
+def _family_rules(family: str) -> dict[str, type[SpecRule]]:
+    return _index((family,))  # type: ignore[return-value]
+
+
+def spec_rules_for(data: dict) -> tuple[dict[str, type[SpecRule]], tuple[str, ...]]:
+    """The spec rules that can say something about ``data``, and the code prefixes left out.
+
+    A family whose package declares ``REQUIRES`` (sections it is about) is not imported when the
+    spec has none of them: a typical spec has no ``llm_judge`` or ``deployment``, and every module
+    imported costs start-up time on every commit.
+    """
+    rules: dict[str, type[SpecRule]] = {}
+    skipped: list[str] = []
+    for family in SPEC_FAMILIES:
+        package = importlib.import_module(f"{__package__}.{family}")
+        requires = getattr(package, "REQUIRES", ())
+        if requires and not any(section in data for section in requires):
+            skipped.append(package.PREFIX)
+            continue
+        rules.update(_family_rules(family))
+    return dict(sorted(rules.items())), tuple(skipped)
+
+
+@cache
 def python_rules() -> dict[str, type[PythonRule]]:
     """Code -> rule class for every Python-source rule."""
     return _index(PYTHON_FAMILIES)  # type: ignore[return-value]

@@ -7,7 +7,9 @@ from .config import LintConfig
 from .suppression import UnusedSuppression, apply_suppressions
 
 
-def _run(rules: dict, ctx, config: LintConfig, file: str) -> list[Diagnostic]:
+def _run(rules: dict, ctx, config: LintConfig, file: str, skipped: tuple[str, ...] = ()) -> list[Diagnostic]:
+    """Run the enabled ``rules``; ``skipped`` are code prefixes of families not loaded (nothing to
+    say about this file), whose suppressions are neither unknown nor judged."""
     findings: list[Diagnostic] = []
     ran: list[str] = []
     for code, rule_class in rules.items():
@@ -21,7 +23,7 @@ def _run(rules: dict, ctx, config: LintConfig, file: str) -> list[Diagnostic]:
         ctx.texts,
         report_unused=config.is_enabled(UnusedSuppression.code, file),
         ran=lambda prefix: any(code.startswith(prefix) for code in ran),
-        known=lambda prefix: any(code.startswith(prefix) for code in known),
+        known=lambda prefix: prefix.startswith(skipped or ("\0",)) or any(code.startswith(prefix) for code in known),
         in_string=getattr(ctx, "in_string", None),
     )
     out = []
@@ -33,9 +35,10 @@ def _run(rules: dict, ctx, config: LintConfig, file: str) -> list[Diagnostic]:
 
 def lint_spec_context(ctx, config: LintConfig) -> list[Diagnostic]:
     """Findings of every enabled spec rule on a validated spec."""
-    from .registry import spec_rules
+    from .registry import spec_rules_for
 
-    return _run(spec_rules(), ctx, config, ctx.file)
+    rules, skipped = spec_rules_for(ctx.data)
+    return _run(rules, ctx, config, ctx.file, skipped)
 
 
 def lint_python_context(ctx, config: LintConfig) -> list[Diagnostic]:
