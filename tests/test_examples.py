@@ -94,3 +94,24 @@ def test_init_into_a_directory_writes_experiment_yaml_there(tmp_path: Path, run_
 
     assert code == 0, err
     assert (tmp_path / "experiment.yaml").read_text(encoding="utf-8") == starter_text("classification")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_lints_clean(path, capsys):
+    from rigorml.compiler.cli import main
+
+    assert main(["lint", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "All checks passed" in err
+
+
+@pytest.mark.parametrize("task", TASK_CHOICES)
+def test_every_starter_lints_clean(task, tmp_path, capsys):
+    from rigorml.compiler.cli import main
+
+    target = tmp_path / f"{task}.yaml"
+    assert main(["init", "--task", task, str(target)]) == 0
+    capsys.readouterr()
+    assert main(["lint", str(target)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "All checks passed" in err
