@@ -207,6 +207,14 @@ def _write_atomically(path: str, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates 0600; a rewritten file keeps its own mode, a new one gets the umask's.
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
@@ -291,6 +299,92 @@ def cmd_resolve(args) -> int:
             handle.write(text)
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_compile(args) -> int:
+    """Compile a spec into a project: validate, lint (errors refuse), resolve, generate, write.
+
+    Nothing is written unless every step succeeds; each file is written atomically. ``--force``
+    overwrites the generated files in a non-empty directory and leaves everything else there (a
+    ``runs/`` folder survives a recompile).
+    """
+    from ..rules.config import ConfigError, find_pyproject, load_config
+    from ..rules.context import SpecContext
+    from ..rules.runner import lint_spec_context
+    from . import report as fmt
+    from .codegen import PROJECT_FILES, CodegenError, generate_project
+    from .compose import compose
+    from .diagnostics import Diagnostic, Severity
+    from .lint import FileReport
+    from .resolve import resolve_spec
+    from .validate import validate_data
+
+    try:
+        import jinja2  # noqa: F401  (the templates need it; it comes with the `run` extra)
+    except ImportError:
+        print("rigorml: compile needs jinja2: pip install 'rigorml[run]'", file=sys.stderr)
+        return EXIT_UNUSABLE
+    out = args.output
+    if os.path.exists(out) and not os.path.isdir(out):
+        print(f"rigorml: {out} exists and is not a directory", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if os.path.isdir(out) and os.listdir(out) and not args.force:
+        print(f"rigorml: {out} is not empty; pass --force to overwrite the generated files in it", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+    composed = compose(args.spec, args.overrides, _limits(args))
+    diagnostics = list(composed.diagnostics)
+    validated = None
+    if composed.data is not None and not diagnostics:
+        validated = validate_data(composed.data, composed.source_map)
+        diagnostics = validated.diagnostics
+    if diagnostics:
+        _print_diagnostics(diagnostics, composed.texts, sys.stderr)
+        return _exit_code(diagnostics)
+
+    # The spec rules, configured as `rigorml lint` configures them ([tool.rigorml] in the nearest
+    # pyproject.toml): errors refuse to compile, warnings and infos are shown.
+    try:
+        config = load_config(find_pyproject(args.spec))
+    except ConfigError as exc:
+        print(f"rigorml: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    context = SpecContext(args.spec, validated.spec, composed.data, composed.source_map, composed.texts)
+    findings = lint_spec_context(context, config)
+    if findings:
+        sys.stderr.write(fmt.format_text([FileReport(args.spec, "spec", findings, composed.texts)]))
+    errors = [d for d in findings if d.severity is Severity.ERROR]
+    if errors and not args.allow_errors:
+        noun = "error" if len(errors) == 1 else "errors"
+        print(f"rigorml: not compiled: {len(errors)} lint {noun} (fix them, or pass --allow-errors)", file=sys.stderr)
+        return EXIT_FINDINGS
+
+    from ..schemas.spec import Spec
+
+    _, resolved = resolve_spec(Spec.model_validate(composed.data))
+    try:
+        # Relative, so that the project holds no absolute path; the same layout gives the same bytes.
+        spec_dir = os.path.relpath(os.path.dirname(os.path.abspath(args.spec)), os.path.abspath(out))
+        files = generate_project(resolved, rigorml_version=_version(), spec_dir=spec_dir.replace(os.sep, "/"))
+    except CodegenError as exc:
+        span = composed.source_map.locate(exc.path)
+        _print_diagnostics([Diagnostic("SPC004", exc.message, span, path=exc.path)], composed.texts, sys.stderr)
+        return EXIT_FINDINGS
+
+    umask = os.umask(0)  # read it: temporary files are private, the project's files are not
+    os.umask(umask)
+    try:
+        os.makedirs(out, exist_ok=True)
+        for name in PROJECT_FILES:
+            _write_atomically(os.path.join(out, name), files[name])
+            os.chmod(os.path.join(out, name), 0o666 & ~umask)
+    except OSError as exc:
+        print(f"rigorml: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    digest = files["config.sha256"].strip()
+    print(f"wrote {out}: {', '.join(PROJECT_FILES)} (config sha256 {digest})")
+    print(f"next: python {os.path.join(out, 'train.py')} --all")
     return EXIT_OK
 
 
@@ -382,6 +476,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     if wanted("resolve"):
         _add_resolve(sub)
+    if wanted("compile"):
+        _add_compile(sub)
     if wanted("schema"):
         _add_schema(sub)
     if wanted("init"):
@@ -431,6 +527,25 @@ def _add_resolve(sub) -> None:
     p.set_defaults(func=cmd_resolve)
 
 
+def _add_compile(sub) -> None:
+    summary = "compile a spec into a runnable project: train.py, config.resolved.json, README.md, requirements.txt"
+    p = sub.add_parser(
+        "compile",
+        help=summary,
+        description=summary + ". The spec is validated and linted first: lint errors refuse to compile "
+        "(warnings are shown). Overrides as for `rigorml resolve`.",
+        epilog="Exit codes: 0 compiled, 1 the spec has errors (validation or lint), 2 usage error or "
+        "the output directory cannot be written.",
+    )
+    p.add_argument("spec", metavar="SPEC", help="spec file")
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="key.path=value | +key.path=value | ~key.path")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write the project to")
+    p.add_argument("--allow-errors", action="store_true", help="compile even when the spec has lint errors")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR, overwriting the generated files")
+    _add_input_options(p)
+    p.set_defaults(func=cmd_compile)
+
+
 def _add_schema(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the spec (for editors)", description="Print the JSON Schema of the spec.")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -452,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
     # on every commit. Help, errors and unknown commands get the full parser.
     first = argv[0] if argv else None
-    known = first in ("validate", "lint", "rules", "rule", "resolve", "schema", "init")
+    known = first in ("validate", "lint", "rules", "rule", "resolve", "compile", "schema", "init")
     parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -36,7 +36,7 @@ RUN_NAME_FIELDS = ("experiment", "variant", "seed", "trial")
 
 def callable_ref(value: str) -> str:
     """``package.module:function``; raises ValueError otherwise."""
-    if not re.match(_CALLABLE_REF, value):
+    if not re.fullmatch(_CALLABLE_REF, value):  # fullmatch: `$` would accept a trailing newline
         raise ValueError(
             f"{value!r} is not a `module.path:function` reference "
             "(a dotted module path, a colon, then the function's name)"
@@ -46,7 +46,7 @@ def callable_ref(value: str) -> str:
 
 def name(value: str) -> str:
     """A name used in paths and run names: letters, digits, ``_``, ``-``, ``.``."""
-    if not re.match(_NAME, value):
+    if not re.fullmatch(_NAME, value):
         raise ValueError(
             f"{value!r} is not a valid name: use letters, digits, '_', '-' and '.', starting with a letter or digit"
         )

@@ -95,7 +95,7 @@ _METRIC_NAME = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_]*)(?:@(?P<k>[1-9][0-9]
 
 def parse_metric(name: str) -> tuple[MetricInfo | None, int | None]:
     """Split ``ndcg@10`` into (info for ``ndcg``, 10); unknown names give (None, None)."""
-    match = _METRIC_NAME.match(name)
+    match = _METRIC_NAME.fullmatch(name)
     if not match:
         return None, None
     info = METRICS.get(match["base"])

@@ -1,0 +1,388 @@
+"""Training one arm over one replicate seed: what a compiled ``train.py`` calls.
+
+``train_run(resolved, arm, replicate, run_dir)`` seeds every component, loads and splits the data,
+builds the model and optimiser, trains with checkpoints, early stopping and tracking, and saves the
+per-example predictions the evaluation needs. Run it again on the same directory and it resumes from
+the latest checkpoint (mid-epoch included) and ends in exactly the state an uninterrupted run ends in;
+run it on a finished directory and it does nothing.
+
+Why the pieces are ordered as they are:
+
+* the split uses ``data.split_seed`` only, never the replicate, so every arm and every replicate is
+  evaluated on the same examples (the pairing the statistics rely on);
+* weights are initialised right after seeding with the replicate's *model* seed, batches are ordered
+  by the *data* seed, dropout draws from the *train* seed: changing ``seeds.data`` changes the batches
+  but not the initial weights, and the other way round;
+* the batch order of an epoch is a permutation derived from (data seed, epoch), so a resumed run needs
+  only the epoch and the batch index to continue, plus the RNG states saved in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import checkpoint as ckpt
+from .config import arm_config, spec_hash
+from .data import load_data, split_indices, standardize
+from .device import pick_device
+from .metrics import metric_function
+from .models import build_model
+from .optim import build_optimizer, build_scheduler
+from .seeding import SeedConfig, seed_everything
+
+
+#: The outcome of a run (status, epochs, steps, final metrics); the tracker owns run.json.
+RESULT_FILE = "result.json"
+
+
+@dataclass
+class RunResult:
+    """What a run ended with. ``status``: finished, early_stopped, or skipped (already finished)."""
+
+    run_dir: Path
+    arm: str
+    replicate: int
+    status: str
+    epochs: int = 0
+    steps: int = 0
+    best: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    temp = path.with_suffix(path.suffix + ".tmp")
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+def _epoch_order(n: int, seed: int, epoch: int, shuffle: bool) -> torch.Tensor:
+    if not shuffle:
+        return torch.arange(n)
+    generator = torch.Generator().manual_seed(int(seed) * 1_000_003 + epoch)
+    return torch.randperm(n, generator=generator)
+
+
+def _loss_function(name: str, task: str):
+    if name in ("auto", "cross_entropy") and task == "classification":
+        return lambda out, y: F.cross_entropy(out, y)
+    if name == "bce":
+        return lambda out, y: F.binary_cross_entropy_with_logits(out.reshape(-1), y.float())
+    if name in ("auto", "mse"):
+        return lambda out, y: F.mse_loss(out.reshape(-1), y)
+    if name == "l1":
+        return lambda out, y: F.l1_loss(out.reshape(-1), y)
+    if name == "huber":
+        return lambda out, y: F.huber_loss(out.reshape(-1), y)
+    raise ValueError(f"loss {name!r} does not apply to task {task!r}")
+
+
+class _Evaluator:
+    """Loss and metrics of a split, and the per-example scores the evaluation issue consumes."""
+
+    def __init__(self, model, features, target, ids, loss_fn, batch_size, device, task, metric_names):
+        self.model, self.features, self.target, self.ids = model, features, target, ids
+        self.loss_fn, self.batch_size, self.device, self.task = loss_fn, batch_size, device, task
+        self.metrics = {name: fn for name in metric_names if (fn := metric_function(name, task)) is not None}
+
+    @torch.no_grad()
+    def run(self, split: str) -> tuple[dict[str, float], np.ndarray]:
+        self.model.eval()
+        outputs, total = [], 0.0
+        for start in range(0, len(self.features), self.batch_size):
+            x = self.features[start : start + self.batch_size].to(self.device)
+            y = self.target[start : start + self.batch_size].to(self.device)
+            out = self.model(x)
+            total += float(self.loss_fn(out, y).item()) * len(x)
+            outputs.append(out.float().cpu())
+        self.model.train()
+        scores = torch.cat(outputs).numpy() if outputs else np.zeros((0,))
+        values = {f"{split}/loss": total / max(1, len(self.features))}
+        y_true = self.target.numpy()
+        for name, fn in self.metrics.items():
+            values[f"{split}/{name}"] = fn(y_true, scores)
+        return values, scores
+
+
+def train_run(
+    resolved: dict[str, Any],
+    arm: str,
+    replicate: int,
+    run_dir: str | Path,
+    *,
+    base_dir: str | Path = ".",
+    tracker_factory=None,
+) -> RunResult:
+    """Train ``arm`` of the resolved spec over replicate seed ``replicate`` in ``run_dir``.
+
+    Resumes from the newest checkpoint in ``run_dir/checkpoints`` (per ``training.checkpoint.resume``);
+    returns immediately with status ``skipped`` when ``run_dir/result.json`` says the run finished.
+    (``run.json`` belongs to the tracker: command, git state, environment.)
+    ``tracker_factory(config, run_dir, run_name)`` opens the tracker (the spec's backend by default).
+    Raises ``diagnostics.TrainingDiverged`` when the loss becomes NaN or infinite.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    status_path = run_dir / RESULT_FILE
+    if status_path.exists():
+        previous = json.loads(status_path.read_text(encoding="utf-8"))
+        if previous.get("status") in ("finished", "early_stopped"):
+            return RunResult(run_dir, arm, replicate, "skipped", metrics=previous.get("metrics", {}))
+
+    config = arm_config(resolved, arm)
+    training, data_section, task = config["training"], config["data"], config["experiment"]["task"]
+    seeds = SeedConfig.for_replicate(config["seeds"], replicate)
+    if training["deterministic"]:
+        from .determinism import enable_deterministic
+
+        enable_deterministic()
+    seed_everything(seeds.global_)
+    device = pick_device(training["device"])
+
+    # Data: one split for every arm and replicate (pairing), features standardised on train only.
+    dataset = load_data(data_section, task, base_dir)
+    split = split_indices(
+        dataset.target,
+        data_section["splits"],
+        data_section["split_seed"],
+        data_section["stratify"],
+        split_column_values=dataset.split,
+    )
+    _, _, *scaled = standardize(*(dataset.features[split[s]] for s in ("train", "val", "test")))
+    as_target = torch.long if task == "classification" else torch.float32
+    tensors = {
+        name: (torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(dataset.target[split[name]], dtype=as_target))
+        for name, x in zip(("train", "val", "test"), scaled)
+    }
+    output_dim = len(dataset.classes) if task == "classification" else 1
+    x_train, y_train = tensors["train"]
+
+    # Model initialised from the model seed alone.
+    torch.manual_seed(seeds.model)
+    model = build_model(config["model"], x_train.shape[1], output_dim).to(device)
+    loader = data_section["loader"]
+    batch_size, accumulation = loader["batch_size"], training["grad_accumulation_steps"]
+    batches_per_epoch = (
+        len(x_train) // batch_size if loader["drop_last"] else math.ceil(len(x_train) / batch_size)
+    )
+    steps_per_epoch = max(1, math.ceil(batches_per_epoch / accumulation))
+    epochs = training["epochs"] or math.ceil(training["max_steps"] / steps_per_epoch)
+    max_steps = training["max_steps"] or epochs * steps_per_epoch
+    optimizer = build_optimizer(model.parameters(), training["optimizer"])
+    scheduler, schedule_every = build_scheduler(optimizer, training["scheduler"], steps_per_epoch, epochs)
+    loss_fn = _loss_function(training["loss"], task)
+    use_amp = device.type == "cuda" and training["precision"] in ("bf16", "fp16")
+    amp_dtype = torch.bfloat16 if training["precision"] == "bf16" else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and training["precision"] == "fp16")
+
+    metric_names = [config["metrics"]["primary"], *config["metrics"]["secondary"]]
+    evaluators = {
+        name: _Evaluator(model, *tensors[name], dataset.ids[split[name]], loss_fn, loader["eval_batch_size"], device, task, metric_names)
+        for name in ("val", "test")
+    }
+    stopping = training["early_stopping"]
+    checkpointing = training["checkpoint"]
+    checkpoint_dir = run_dir / "checkpoints"
+
+    # Position in training, and what a checkpoint restores.
+    epoch, batch_index, global_step = 0, 0, 0
+    best, bad_epochs, best_metrics = None, 0, {}
+    epoch_losses: list[float] = []  # this epoch's step losses so far (part of the checkpoint)
+    monitor = _monitor()
+    latest = ckpt.latest_checkpoint(checkpoint_dir) if checkpointing["resume"] != "never" else None
+    if checkpointing["resume"] == "required" and latest is None:
+        raise FileNotFoundError(f"training.checkpoint.resume is `required` and {checkpoint_dir} has no checkpoint")
+    if latest is not None:
+        state = ckpt.load_checkpoint(latest, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        epoch, batch_index, global_step = state["epoch"], state["batch_index"], state["step"]
+        best, bad_epochs = state["best"], state["bad_epochs"]
+        best_metrics = state.get("best_metrics", {})
+        epoch_losses = list(state["epoch_losses"])
+        if monitor is not None and state.get("monitor") is not None:
+            monitor.load_state_dict(state["monitor"])
+        ckpt.restore_rng_state(state["rng"])
+    else:
+        torch.manual_seed(seeds.train)  # dropout and other training-time draws
+
+    def save(epoch_: int, batch_: int) -> None:
+        state = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "scaler": scaler.state_dict(),
+            "epoch": epoch_,
+            "batch_index": batch_,
+            "step": global_step,
+            "best": best,
+            "bad_epochs": bad_epochs,
+            "best_metrics": best_metrics,
+            "epoch_losses": list(epoch_losses),
+            "monitor": monitor.state_dict() if monitor is not None else None,
+            "rng": ckpt.capture_rng_state(),
+            "config_sha256": spec_hash(resolved),
+        }
+        ckpt.save_checkpoint(ckpt.checkpoint_path(checkpoint_dir, global_step), state)
+        ckpt.prune(checkpoint_dir, checkpointing["keep"])
+
+    if latest is not None:
+        _forget_metrics_after(run_dir, global_step, epoch)
+    tracker = (tracker_factory or _default_tracker)(config, resolved, run_dir, arm, replicate)
+    _write_json(status_path, {"status": "running", "arm": arm, "replicate": replicate, "config_sha256": spec_hash(resolved)})
+    status = "finished"
+    started = time.time()
+    with tracker:
+        model.train()
+        while epoch < epochs and global_step < max_steps:
+            order = _epoch_order(len(x_train), seeds.data, epoch, loader["shuffle"])
+            bounds = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+            if loader["drop_last"] and bounds and len(bounds[-1]) < batch_size:
+                bounds = bounds[:-1]
+            while batch_index < len(bounds) and global_step < max_steps:
+                chunk = bounds[batch_index : batch_index + accumulation]
+                optimizer.zero_grad(set_to_none=True)
+                step_loss = 0.0
+                for indices in chunk:
+                    x, y = x_train[indices].to(device), y_train[indices].to(device)
+                    with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                        loss = loss_fn(model(x), y) / len(chunk)
+                    scaler.scale(loss).backward()
+                    step_loss += float(loss.detach().item())
+                scaler.unscale_(optimizer)
+                if monitor is not None:
+                    monitor.on_step(global_step, step_loss, model)
+                if training["grad_clip"] is not None:
+                    torch.nn.utils.clip_grad_norm_(
+                        model.parameters(), training["grad_clip"]["max_norm"], training["grad_clip"]["norm_type"]
+                    )
+                scaler.step(optimizer)
+                scaler.update()
+                if scheduler is not None and schedule_every == "step":
+                    scheduler.step()
+                batch_index += len(chunk)
+                global_step += 1
+                epoch_losses.append(step_loss)
+                if global_step % training["log_every_steps"] == 0:
+                    tracker.log_metrics({"train/loss": step_loss}, step=global_step, axis="step")
+                if checkpointing["every_steps"] and global_step % checkpointing["every_steps"] == 0 and batch_index < len(bounds):
+                    save(epoch, batch_index)
+            # End of an epoch: validate, schedule, stop early, checkpoint.
+            epoch += 1
+            batch_index = 0
+            values = {}
+            mean_loss = float(np.mean(epoch_losses)) if epoch_losses else float("nan")
+            epoch_losses = []
+            if epoch % training["eval_every_epochs"] == 0 or epoch == epochs:
+                values, _ = evaluators["val"].run("val")
+                values["train/epoch_loss"] = mean_loss
+                tracker.log_metrics(values, step=epoch, axis="epoch")
+                if monitor is not None:
+                    monitor.on_epoch(epoch, values["train/epoch_loss"], values["val/loss"], values)
+            if scheduler is not None and schedule_every == "epoch":
+                scheduler.step()
+            elif scheduler is not None and schedule_every == "plateau" and values:
+                scheduler.step(values["val/loss"])
+            if stopping is not None and values:
+                current = values.get(stopping["metric"])
+                if current is not None:
+                    better = (
+                        best is None
+                        or (stopping["mode"] == "min" and current < best - stopping["min_delta"])
+                        or (stopping["mode"] == "max" and current > best + stopping["min_delta"])
+                    )
+                    if better:
+                        best, bad_epochs, best_metrics = current, 0, dict(values)
+                    else:
+                        bad_epochs += 1
+            if checkpointing["every_epochs"] and epoch % checkpointing["every_epochs"] == 0:
+                save(epoch, 0)
+            if stopping is not None and bad_epochs >= stopping["patience"]:
+                status = "early_stopped"
+                break
+
+        # Final evaluation: per-example scores of val and test, matched by example id.
+        final: dict[str, float] = {}
+        predictions = run_dir / "predictions"
+        predictions.mkdir(exist_ok=True)
+        for name in ("val", "test"):
+            values, scores = evaluators[name].run(name)
+            final.update(values)
+            np.savez(
+                predictions / f"{name}.npz",
+                ids=evaluators[name].ids,
+                y_true=evaluators[name].target.numpy(),
+                scores=scores,
+            )
+        tracker.log_metrics({k: v for k, v in final.items() if k.startswith("test/")}, step=epoch, axis="epoch")
+
+    result = RunResult(run_dir, arm, replicate, status, epoch, global_step, best, final)
+    _write_json(
+        status_path,
+        {
+            "status": status,
+            "arm": arm,
+            "replicate": replicate,
+            "epochs": epoch,
+            "steps": global_step,
+            "metrics": final,
+            "config_sha256": spec_hash(resolved),
+            "seconds": time.time() - started,
+        },
+    )
+    torch.save(model.state_dict(), run_dir / "model.pt")
+    return result
+
+
+def _forget_metrics_after(run_dir: Path, step: int, epoch: int) -> None:
+    """Drop what was logged after the checkpoint a run resumes from: the resumed run logs those steps
+    again, and the log must read as if the run had never stopped."""
+    from .tracking import METRICS_FILE, write_atomic
+
+    path = run_dir / METRICS_FILE
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_bytes().split(b"\n")[:-1]:  # an unfinished last line is dropped too
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        axis = record.get("axis")
+        if (axis == "step" and record.get("step", 0) > step) or (axis == "epoch" and record.get("epoch", 0) > epoch):
+            continue
+        kept.append(line + b"\n")
+    write_atomic(path, b"".join(kept))
+
+
+def _monitor():
+    try:
+        from .diagnostics import TrainingMonitor
+    except ImportError:  # pragma: no cover - the module ships with the runtime
+        return None
+    return TrainingMonitor()
+
+
+def _default_tracker(config, resolved, run_dir, arm, replicate):
+    from .tracking import open_tracker
+
+    tracking = config["tracking"]
+    name = tracking["run_name"].format(
+        experiment=config["experiment"]["name"], variant=arm, seed=replicate, trial=""
+    )
+    return open_tracker(tracking, run_dir, name, tracking["group"], resolved)
