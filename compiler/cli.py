@@ -474,6 +474,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_input_options(p)
         p.set_defaults(func=func)
 
+    if wanted("run"):
+        _add_run(sub)
     if wanted("resolve"):
         _add_resolve(sub)
     if wanted("compile"):
@@ -509,6 +511,160 @@ def _add_lint(sub) -> None:
     p.add_argument("--override", action="append", metavar="KEY=VALUE", help="apply an override before checking (repeatable)")
     _add_input_options(p)
     p.set_defaults(func=cmd_lint)
+
+
+def cmd_run(args) -> int:
+    """Lint and compile the spec into the run directory, then train every arm over every replicate
+    seed (``--jobs`` worker processes), resuming what was interrupted and skipping what finished."""
+    import subprocess
+    import time
+
+    root = os.path.abspath(args.run_dir or os.path.join("runs", _experiment_name(args.spec) or "experiment"))
+    project = os.path.join(root, "project")
+    compile_args = argparse.Namespace(
+        spec=args.spec, overrides=args.overrides, output=project, force=True, allow_errors=args.allow_errors,
+        max_bytes=args.max_bytes,
+    )  # fmt: skip
+    code = cmd_compile(compile_args)
+    if code != EXIT_OK:
+        return code
+    with open(os.path.join(project, "config.resolved.json"), encoding="utf-8") as handle:
+        resolved = json.load(handle)
+    with open(os.path.join(project, "config.sha256"), encoding="utf-8") as handle:
+        digest = handle.read().split()[0]
+    arms = list(resolved.get("variants") or {}) or ["base"]
+    seeds = resolved["seeds"]["replicates"]
+    pending = [(arm, seed) for seed in seeds for arm in arms]  # seed by seed: complete pairs first
+    total = len(pending)
+    print(f"training {len(arms)} arm(s) x {len(seeds)} seed(s) = {total} run(s) in {root} with {args.jobs} job(s)", file=sys.stderr)
+
+    running: dict = {}
+    failures: list[str] = []
+    done = 0
+    started = time.monotonic()
+    try:
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                arm, seed = pending.pop(0)
+                run_dir = os.path.join(root, arm, f"seed-{seed}")
+                finished = _read_result(run_dir)
+                if finished is not None and finished.get("config_sha256") == digest:
+                    done += 1  # nothing to do: no process, no torch import
+                    print(f"[{done}/{total}] {arm} seed {seed}: already {finished['status']}", file=sys.stderr)
+                    continue
+                os.makedirs(run_dir, exist_ok=True)
+                log = open(os.path.join(run_dir, "train.log"), "a", encoding="utf-8")
+                process = subprocess.Popen(
+                    [sys.executable, os.path.join(project, "train.py"), "--arm", arm, "--seed", str(seed), "--run-dir", run_dir],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                running[process] = (arm, seed, run_dir, log, time.monotonic())
+            for process in list(running):
+                if process.poll() is None:
+                    continue
+                arm, seed, run_dir, log, began = running.pop(process)
+                log.close()
+                done += 1
+                outcome = _read_result(run_dir)
+                if process.returncode != 0 or outcome is None:
+                    failures.append(f"{arm} seed {seed} (exit {process.returncode}; see {os.path.join(run_dir, 'train.log')})")
+                    state = "FAILED"
+                else:
+                    primary = resolved["metrics"]["primary"]
+                    value = outcome.get("metrics", {}).get(f"test/{primary}")
+                    state = f"{outcome['status']}" + (f", test/{primary} {value:.4f}" if value is not None else "")
+                print(f"[{done}/{total}] {arm} seed {seed}: {state} ({time.monotonic() - began:.1f} s)", file=sys.stderr)
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        for process, (*_, log, _) in running.items():
+            process.terminate()
+        for process, (*_, log, _) in running.items():
+            process.wait()
+            log.close()
+        print("rigorml: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+    summary = _summarise(root, resolved, arms, seeds)
+    with open(os.path.join(root, "summary.json"), "w", encoding="utf-8") as handle:
+        json.dump(summary, handle, indent=2, sort_keys=True)
+    print(_summary_table(summary), end="")
+    print(f"{total - len(failures)} of {total} run(s) finished in {time.monotonic() - started:.0f} s; summary: {os.path.join(root, 'summary.json')}", file=sys.stderr)
+    for failure in failures:
+        print(f"rigorml: run failed: {failure}", file=sys.stderr)
+    return EXIT_FINDINGS if failures else EXIT_OK
+
+
+def _experiment_name(spec: str) -> str | None:
+    from .compose import compose
+
+    composed = compose(spec)
+    data = composed.data if isinstance(composed.data, dict) else {}
+    name = (data.get("experiment") or {}).get("name") if isinstance(data.get("experiment"), dict) else None
+    return name if isinstance(name, str) and name.replace("-", "").replace("_", "").replace(".", "").isalnum() else None
+
+
+def _read_result(run_dir: str) -> dict | None:
+    path = os.path.join(run_dir, "result.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            result = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return result if result.get("status") in ("finished", "early_stopped") else None
+
+
+def _summarise(root: str, resolved: dict, arms: list[str], seeds: list[int]) -> dict:
+    """Per arm: the primary and secondary test metrics over the replicate seeds (mean, sd, n)."""
+    import statistics
+
+    names = [resolved["metrics"]["primary"], *resolved["metrics"]["secondary"]]
+    out: dict = {"primary": names[0], "metrics": names, "arms": {}}
+    for arm in arms:
+        per_metric: dict = {}
+        for name in names:
+            values = [
+                r["metrics"][f"test/{name}"]
+                for seed in seeds
+                if (r := _read_result(os.path.join(root, arm, f"seed-{seed}"))) and f"test/{name}" in r["metrics"]
+            ]
+            if values:
+                per_metric[name] = {
+                    "mean": statistics.fmean(values),
+                    "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+                    "n": len(values),
+                }
+        out["arms"][arm] = per_metric
+    return out
+
+
+def _summary_table(summary: dict) -> str:
+    names = [n for n in summary["metrics"] if any(n in metrics for metrics in summary["arms"].values())]
+    header = f"{'arm':16s}" + "".join(f"{'test/' + n:>24s}" for n in names)
+    lines = [header]
+    for arm, metrics in summary["arms"].items():
+        cells = "".join(
+            f"{metrics[n]['mean']:>14.4f} ± {metrics[n]['sd']:<7.4f}" if n in metrics else f"{'-':>24s}" for n in names
+        )
+        lines.append(f"{arm:16s}{cells}")
+    lines.append("(mean ± sd over replicate seeds; the preregistered comparisons are the evaluation step)")
+    return "\n".join(lines) + "\n"
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="lint, compile and train every arm over every replicate seed",
+        description="Lint and compile SPEC into RUN_DIR/project, then train every arm over every replicate seed. "
+        "Re-running is idempotent: finished runs are skipped, interrupted ones resume from their checkpoints.",
+    )
+    p.add_argument("spec", metavar="SPEC", help="spec file")
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="key.path=value | +key.path=value | ~key.path")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="training processes at once (default 1)")
+    p.add_argument("--run-dir", metavar="DIR", help="where the project and the runs go (default: runs/<experiment>)")
+    p.add_argument("--allow-errors", action="store_true", help="run even when the spec has lint errors")
+    _add_input_options(p)
+    p.set_defaults(func=cmd_run)
 
 
 def _add_resolve(sub) -> None:
@@ -567,7 +723,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
     # on every commit. Help, errors and unknown commands get the full parser.
     first = argv[0] if argv else None
-    known = first in ("validate", "lint", "rules", "rule", "resolve", "compile", "schema", "init")
+    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init")
     parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -35,6 +35,7 @@ Torch is imported by the gradient checks only (a model has already imported it).
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import numbers
@@ -242,7 +243,7 @@ class TrainingMonitor:
         """What the monitor has seen, as plain data: save it with a checkpoint so a resumed run's
         checks continue (a plateau or a widening gap spans the interruption)."""
         return {
-            "state": {key: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for key, v in self._state.items()},
+            "state": {key: copy.deepcopy(value) for key, value in self._state.items()},
             "findings": [finding.to_dict() for finding in self.findings],
         }
 

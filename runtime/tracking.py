@@ -31,6 +31,13 @@ most the call in flight and never damages earlier lines), ``params.json`` (atomi
 artifacts into ``artifacts/``. Backends are registered by name (:func:`register_backend`); MLflow,
 W&B and Neptune are not part of this build and are refused with what to install.
 
+One tracker at a time writes a run directory (an ``flock`` the kernel drops when the process dies:
+a second one gets :class:`RunDirectoryInUse`). Opening a directory that already has a run.json is
+a resumed attempt: records are appended after cutting off a line a crash left unfinished, and
+``resume_after={"step": s, "epoch": e}`` first drops what was logged after the checkpoint the run
+resumes from. :func:`read_metrics` returns the records as written; :func:`metric_history` the
+history they add up to (one value per name and step, the latest).
+
 Non-finite values: NaN, +inf and -inf are kept, written as the strings ``"NaN"``, ``"Infinity"``
 and ``"-Infinity"`` (JSON has no such numbers; the spellings are JavaScript's, and Python's
 ``float()`` reads them), and :func:`read_metrics` turns them back into floats.
@@ -378,6 +385,23 @@ def _drop_partial_last_line(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+def _forget_records_after(path: Path, limits: Mapping[str, int]) -> None:
+    """Rewrite ``path`` (atomically) without the records past ``limits`` (axis -> last x value to
+    keep): what a run logged after the checkpoint it resumes from, which it is about to log again."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_bytes().split(b"\n")[:-1]:
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        axis = record.get("axis")
+        if axis in limits and record.get(axis, 0) > limits[axis]:
+            continue
+        kept.append(line + b"\n")
+    write_atomic(path, b"".join(kept))
+
+
 def read_metrics(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """Every record in ``run_dir/metrics.jsonl`` (or the file given), in the order written:
     ``{"step"|"epoch": n, "axis": ..., "metrics": {name: number}, "time": unix_s}`` (``time``-axis
@@ -451,6 +475,8 @@ class LocalBackend(TrackingBackend):
     def start(self, run: Mapping[str, Any]) -> None:
         path = self.run_dir / METRICS_FILE
         _drop_partial_last_line(path)  # a resumed run: a crash may have cut the last line short
+        if run.get("resumed_after"):
+            _forget_records_after(path, run["resumed_after"])
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         previous = _read_json(self.run_dir / PARAMS_FILE)
         self._params = previous if isinstance(previous, dict) else {}
@@ -547,13 +573,14 @@ def capture_git(
 ) -> tuple[dict[str, Any], bytes | None]:
     """The git state of the repository holding ``source_dir`` (default: the working directory).
 
-    Returns ``(record, diff_bytes)``: record ``{"root", "commit", "dirty", "untracked", "error"}``
-    (``dirty``: tracked files differ from HEAD, staged or not; ``untracked``: the first
-    :data:`MAX_UNTRACKED` files git neither ignores nor tracks, ``untracked_count`` all of them) and the ``git diff HEAD`` text (None when not asked, clean or
+    Returns ``(record, diff_bytes)``: record ``{"root", "commit", "dirty", "untracked",
+    "untracked_count", "error"}`` (``dirty``: tracked files differ from HEAD, staged or not;
+    ``untracked``: the first :data:`MAX_UNTRACKED` files git neither ignores nor tracks,
+    ``untracked_count``: all of them) and the ``git diff HEAD`` text (None when not asked, clean or
     unavailable). Outside a repository, without git, or when a command takes longer than
     ``timeout_s``, the fields are null and ``error`` says why; it never raises for those.
     """
-    record: dict[str, Any] = {"root": None, "commit": None, "dirty": None, "untracked": None, "untracked_count": None, "error": None}
+    record: dict[str, Any] = dict.fromkeys(("root", "commit", "dirty", "untracked", "untracked_count", "error"))
     cwd = Path(source_dir) if source_dir is not None else Path.cwd()
     try:
         top = _git(["rev-parse", "--show-toplevel"], cwd, timeout_s)
@@ -1002,6 +1029,7 @@ def open_tracker(
     config: Mapping[str, Any] | None,
     *,
     source_dir: str | os.PathLike | None = None,
+    resume_after: Mapping[str, int] | None = None,
 ) -> TrackedRun:
     """Open the run ``run_name`` in ``run_dir`` with the backend ``tracking_section["backend"]``.
 
@@ -1010,6 +1038,9 @@ def open_tracker(
     ``system_interval_s`` = 10 s). ``group``: the run group (None: the section's). ``config``: the
     resolved config, saved as ``config.resolved.json`` with its sha256 in run.json.
     ``source_dir``: where to read the git state (default: the working directory).
+    ``resume_after``: for a run resumed from a checkpoint, the last x value to keep per axis
+    (``{"step": 120, "epoch": 3}``): records logged after it are dropped before appending (the
+    resumed run logs them again), automatic steps continue after it, and run.json records it.
 
     Writes run.json (status ``running``) before returning; a directory whose run.json exists is a
     resumed attempt (metrics are appended, params and tags kept, the earlier attempt recorded).
@@ -1040,6 +1071,11 @@ def open_tracker(
     interval_s = float(_section_value(section, "system_interval_s", 10.0))
     if system_metrics and not interval_s > 0:
         raise ValueError(f"tracking.system_interval_s must be positive, not {interval_s!r}")
+    resumed_after = None
+    if resume_after is not None:
+        resumed_after = {axis: int(x) for axis, x in resume_after.items()}
+        if not set(resumed_after) <= {"step", "epoch"} or any(x < 0 for x in resumed_after.values()):
+            raise ValueError(f"resume_after maps step/epoch to a non-negative int, not {dict(resume_after)!r}")
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -1069,6 +1105,7 @@ def open_tracker(
             "artifacts": [],
             "system_metrics": {"enabled": system_metrics, "interval_s": interval_s, "units": SYSTEM_METRIC_UNITS, "notes": []},
             "previous_attempts": [],
+            "resumed_after": resumed_after,
         }
         if previous is not None:
             info["attempt"] = int(previous.get("attempt") or 1) + 1
@@ -1091,6 +1128,8 @@ def open_tracker(
             write_json_atomic(run_dir / CONFIG_FILE, config)
             info.update(config_file=CONFIG_FILE, config_sha256=config_sha256(config))
         run = TrackedRun(factory(section, run_dir), run_dir, info, lock)
+        for axis, x in (resumed_after or {}).items():
+            run._next[axis] = x + 1
         run._write_run_file()
         run._start(dict(info), system_metrics, interval_s)
         return run

@@ -136,8 +136,14 @@ def train_run(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     status_path = run_dir / RESULT_FILE
+    digest = spec_hash(resolved)
     if status_path.exists():
         previous = json.loads(status_path.read_text(encoding="utf-8"))
+        if previous.get("config_sha256") not in (None, digest):
+            raise RuntimeError(
+                f"{run_dir} holds a run of a different configuration (sha256 {previous['config_sha256'][:12]}..., "
+                f"this one {digest[:12]}...): use another run directory, or delete that one to start over"
+            )
         if previous.get("status") in ("finished", "early_stopped"):
             return RunResult(run_dir, arm, replicate, "skipped", metrics=previous.get("metrics", {}))
 
@@ -206,6 +212,8 @@ def train_run(
         raise FileNotFoundError(f"training.checkpoint.resume is `required` and {checkpoint_dir} has no checkpoint")
     if latest is not None:
         state = ckpt.load_checkpoint(latest, map_location=device)
+        if state.get("config_sha256") not in (None, digest):
+            raise RuntimeError(f"{latest} was written by a different configuration: it cannot be resumed here")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state.get("scheduler") is not None:
@@ -241,12 +249,13 @@ def train_run(
         ckpt.save_checkpoint(ckpt.checkpoint_path(checkpoint_dir, global_step), state)
         ckpt.prune(checkpoint_dir, checkpointing["keep"])
 
-    if latest is not None:
-        _forget_metrics_after(run_dir, global_step, epoch)
-    tracker = (tracker_factory or _default_tracker)(config, resolved, run_dir, arm, replicate)
+    # A resumed run logs the steps after its checkpoint again: the tracker forgets the earlier copies.
+    resume_after = {"step": global_step, "epoch": epoch} if latest is not None else None
+    tracker = (tracker_factory or _default_tracker)(config, resolved, run_dir, arm, replicate, resume_after)
     _write_json(status_path, {"status": "running", "arm": arm, "replicate": replicate, "config_sha256": spec_hash(resolved)})
     status = "finished"
     started = time.time()
+    _terminate_as_interrupt()  # a preempted job (SIGTERM) closes its tracker as "killed", like Ctrl-C
     with tracker:
         model.train()
         while epoch < epochs and global_step < max_steps:
@@ -286,14 +295,15 @@ def train_run(
             epoch += 1
             batch_index = 0
             values = {}
-            mean_loss = float(np.mean(epoch_losses)) if epoch_losses else float("nan")
+            mean_loss = float(np.mean(epoch_losses)) if epoch_losses else None
             epoch_losses = []
             if epoch % training["eval_every_epochs"] == 0 or epoch == epochs:
                 values, _ = evaluators["val"].run("val")
-                values["train/epoch_loss"] = mean_loss
+                if mean_loss is not None:
+                    values["train/epoch_loss"] = mean_loss
                 tracker.log_metrics(values, step=epoch, axis="epoch")
                 if monitor is not None:
-                    monitor.on_epoch(epoch, values["train/epoch_loss"], values["val/loss"], values)
+                    monitor.on_epoch(epoch, mean_loss, values["val/loss"], values)
             if scheduler is not None and schedule_every == "epoch":
                 scheduler.step()
             elif scheduler is not None and schedule_every == "plateau" and values:
@@ -349,25 +359,16 @@ def train_run(
     return result
 
 
-def _forget_metrics_after(run_dir: Path, step: int, epoch: int) -> None:
-    """Drop what was logged after the checkpoint a run resumes from: the resumed run logs those steps
-    again, and the log must read as if the run had never stopped."""
-    from .tracking import METRICS_FILE, write_atomic
+def _terminate_as_interrupt() -> None:
+    import signal
+    import threading
 
-    path = run_dir / METRICS_FILE
-    if not path.exists():
-        return
-    kept = []
-    for line in path.read_bytes().split(b"\n")[:-1]:  # an unfinished last line is dropped too
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        axis = record.get("axis")
-        if (axis == "step" and record.get("step", 0) > step) or (axis == "epoch" and record.get("epoch", 0) > epoch):
-            continue
-        kept.append(line + b"\n")
-    write_atomic(path, b"".join(kept))
+    if threading.current_thread() is threading.main_thread():
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _monitor():
@@ -378,11 +379,11 @@ def _monitor():
     return TrainingMonitor()
 
 
-def _default_tracker(config, resolved, run_dir, arm, replicate):
+def _default_tracker(config, resolved, run_dir, arm, replicate, resume_after=None):
     from .tracking import open_tracker
 
     tracking = config["tracking"]
     name = tracking["run_name"].format(
         experiment=config["experiment"]["name"], variant=arm, seed=replicate, trial=""
     )
-    return open_tracker(tracking, run_dir, name, tracking["group"], resolved)
+    return open_tracker(tracking, run_dir, name, tracking["group"], resolved, resume_after=resume_after)

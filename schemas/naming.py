@@ -36,7 +36,7 @@ _GLUED = re.compile(rf"^(?P<split>{_SPLIT})[_.\-](?P<metric>{_SEGMENT})$")
 
 def follows_convention(name: str) -> bool:
     """Whether ``name`` is ``{split}/{metric}``, ``{split}/{task}/{metric}`` or ``system/{resource}``."""
-    return CONVENTION.match(name) is not None
+    return CONVENTION.fullmatch(name) is not None  # fullmatch: `$` would accept a trailing newline
 
 
 def is_system_metric(name: str) -> bool:
@@ -46,7 +46,7 @@ def is_system_metric(name: str) -> bool:
 
 def conventional_form(name: str) -> str | None:
     """``val_loss`` -> ``val/loss``; None when the name is not a known split glued to a metric."""
-    match = _GLUED.match(name)
+    match = _GLUED.fullmatch(name)
     return f"{match['split']}/{match['metric']}" if match else None
 
 

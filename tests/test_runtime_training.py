@@ -101,9 +101,7 @@ def logged(run_dir: Path) -> list:
     """
     from rigorml.runtime.tracking import read_metrics
 
-    return [
-        (r["axis"], r.get("step"), r["metrics"]) for r in read_metrics(run_dir) if r["axis"] not in ("time", "system")
-    ]
+    return [(r["axis"], r.get(r["axis"]), r["metrics"]) for r in read_metrics(run_dir) if r["axis"] != "time"]
 
 
 def assert_same_weights(a: dict, b: dict) -> None:

@@ -1,38 +1,14 @@
-"""The metric naming convention: ``{split}/{metric_name}``, ``{split}/{task}/{metric_name}``, ``system/{resource}``.
+"""The metric naming convention, as the naming and sweep rules use it.
 
-Shared by the naming rules and the sweep rules that read a metric name's split or metric.
+The convention itself lives in :mod:`rigorml.schemas.naming`, shared with the runtime tracker, so a
+name the linter accepts is exactly a name the tracker accepts.
 """
 
-from __future__ import annotations
-
-import re
-
-#: Splits a logged metric name may start with (``eval`` as in the domain's ``eval/mmlu/accuracy``).
-NAME_SPLITS = ("train", "val", "test", "eval")
-
-_SEGMENT = r"[a-z0-9][A-Za-z0-9_@.\-]*"  # lowercase start; `rougeL`, `ndcg@10` allowed
-_SPLIT = "|".join(NAME_SPLITS)
-CONVENTION = re.compile(rf"^(?:(?:{_SPLIT})/{_SEGMENT}(?:/{_SEGMENT})?|system/{_SEGMENT})$")
-#: ``val_loss``, ``val-loss``, ``val.loss``: a known split glued to the metric by the wrong separator.
-_GLUED = re.compile(rf"^(?P<split>{_SPLIT})[_.\-](?P<metric>{_SEGMENT})$")
-
-
-def follows_convention(name: str) -> bool:
-    return CONVENTION.match(name) is not None
-
-
-def conventional_form(name: str) -> str | None:
-    """``val_loss`` -> ``val/loss``; None when the name is not a known split glued to a metric."""
-    match = _GLUED.match(name)
-    return f"{match['split']}/{match['metric']}" if match else None
-
-
-def split_of(name: str) -> str | None:
-    """The split a metric name is logged on (``test/f1`` and ``test_f1`` -> ``test``), or None."""
-    match = re.match(rf"^({_SPLIT})[/_.\-]", name)
-    return match[1] if match else None
-
-
-def metric_of(name: str) -> str:
-    """The metric a name measures: its last ``/`` segment (``eval/mmlu/accuracy`` -> ``accuracy``)."""
-    return name.rsplit("/", 1)[-1]
+from ...schemas.naming import (  # noqa: F401  (re-exported for the rules)
+    CONVENTION,
+    NAME_SPLITS,
+    conventional_form,
+    follows_convention,
+    metric_of,
+    split_of,
+)

@@ -1,0 +1,75 @@
+"""`rigorml run`: lint, compile, train every arm over every replicate seed, summarise; idempotent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch")
+
+SPEC = """\
+version: 1
+experiment: {name: run-test, task: classification}
+seeds: {replicates: 2}
+data:
+  source: builtin:iris
+  loader: {batch_size: 16}
+model:
+  source: builtin:mlp
+  params: {hidden_sizes: [8]}
+training:
+  epochs: 2
+  optimizer: {name: adamw, lr: 0.01}
+variants:
+  baseline: {role: baseline}
+  wide: {overrides: {model.params.hidden_sizes: [32]}}
+evaluation: {baseline: baseline}
+"""
+
+
+def run(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "rigorml.compiler", "run", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_run_trains_every_arm_over_every_seed_and_summarises(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    done = run("spec.yaml", "--jobs", "2", "--run-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for arm in ("baseline", "wide"):
+        for seed in (0, 1):
+            result = json.loads((tmp_path / "out" / arm / f"seed-{seed}" / "result.json").read_text())
+            assert result["status"] == "finished" and "test/f1_macro" in result["metrics"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["arms"]["wide"]["f1_macro"]["n"] == 2
+    assert "baseline" in done.stdout and "wide" in done.stdout
+    assert (tmp_path / "out" / "project" / "train.py").exists()
+
+
+def test_a_second_run_trains_nothing(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    assert run("spec.yaml", "--run-dir", "out", cwd=tmp_path).returncode == 0
+    model = tmp_path / "out" / "wide" / "seed-1" / "model.pt"
+    before = model.stat().st_mtime_ns
+    again = run("spec.yaml", "--run-dir", "out", cwd=tmp_path)
+    assert again.returncode == 0 and "already finished" in again.stderr
+    assert model.stat().st_mtime_ns == before
+
+
+def test_a_changed_spec_does_not_reuse_results_of_the_old_one(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    assert run("spec.yaml", "--run-dir", "out", cwd=tmp_path).returncode == 0
+    changed = run("spec.yaml", "training.optimizer.lr=0.02", "--run-dir", "out", cwd=tmp_path)
+    assert changed.returncode == 1
+    assert "different configuration" in (tmp_path / "out" / "baseline" / "seed-0" / "train.log").read_text()
+
+
+def test_a_spec_with_lint_errors_is_not_run(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("evaluation: {baseline: baseline}", "evaluation: {baseline: baseline, correction: none}\nsweep:\n  parameters:\n    training.optimizer.lr: {distribution: uniform, low: 0.001, high: 0.1}\n  final_validation: {split: val}"), encoding="utf-8")
+    done = run("spec.yaml", "--run-dir", "out", cwd=tmp_path)
+    assert done.returncode == 1 and "not compiled" in done.stderr
+    assert not (tmp_path / "out" / "baseline").exists()
