@@ -10,13 +10,13 @@ configuration exactly as the compiler does; :func:`resolve_callable` imports the
 from __future__ import annotations
 
 import copy
-import hashlib
 import importlib
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
+
+from ..schemas import hashing
 
 #: The arm that is the spec without overrides (the only arm when a spec declares no variants).
 BASE_ARM = "base"
@@ -83,15 +83,9 @@ def _set_dotted(config: dict, path: str, value: Any) -> None:
 
 
 def spec_hash(resolved: dict) -> str:
-    """sha256 (hex) of the canonical JSON of a resolved spec (or of one arm's configuration).
-
-    Canonical JSON: sorted keys, no insignificant whitespace, non-ASCII kept, UTF-8 encoded; the
-    same text :func:`rigorml.compiler.resolve.spec_hash` hashes, so the runtime and the compiler
-    agree on a configuration's identity without the runtime importing the compiler.
-    Errors: ValueError for NaN/inf (not JSON), TypeError for values JSON cannot represent.
-    """
-    text = json.dumps(resolved, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 (hex) of the canonical JSON of a resolved spec (or of one arm's configuration): the
+    hash ``rigorml resolve`` prints (one definition, :mod:`rigorml.schemas.hashing`)."""
+    return hashing.spec_hash(resolved)
 
 
 @contextmanager

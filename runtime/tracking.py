@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
 import json
 import math
 import numbers
@@ -539,8 +538,9 @@ def _utc_now() -> str:
 def config_sha256(config: Any) -> str:
     """sha256 of the config's canonical JSON (sorted keys, no whitespace): for a resolved spec, the
     hash ``rigorml resolve`` prints."""
-    canonical = json.dumps(jsonable(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    from ..schemas.hashing import spec_hash
+
+    return spec_hash(jsonable(config))
 
 
 def capture_command() -> dict[str, Any]:

@@ -39,6 +39,7 @@ from .metrics import metric_function
 from .models import build_model
 from .optim import build_optimizer, build_scheduler
 from .seeding import SeedConfig, seed_everything
+from .tracking import write_json_atomic
 
 
 #: The outcome of a run (status, epochs, steps, final metrics); the tracker owns run.json.
@@ -58,14 +59,6 @@ class RunResult:
     best: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
 
-
-def _write_json(path: Path, payload: dict) -> None:
-    temp = path.with_suffix(path.suffix + ".tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
 
 
 def _epoch_order(n: int, seed: int, epoch: int, shuffle: bool) -> torch.Tensor:
@@ -252,7 +245,7 @@ def train_run(
     # A resumed run logs the steps after its checkpoint again: the tracker forgets the earlier copies.
     resume_after = {"step": global_step, "epoch": epoch} if latest is not None else None
     tracker = (tracker_factory or _default_tracker)(config, resolved, run_dir, arm, replicate, resume_after)
-    _write_json(status_path, {"status": "running", "arm": arm, "replicate": replicate, "config_sha256": spec_hash(resolved)})
+    write_json_atomic(status_path, {"status": "running", "arm": arm, "replicate": replicate, "config_sha256": spec_hash(resolved)})
     status = "finished"
     started = time.time()
     _terminate_as_interrupt()  # a preempted job (SIGTERM) closes its tracker as "killed", like Ctrl-C
@@ -342,7 +335,7 @@ def train_run(
         tracker.log_metrics({k: v for k, v in final.items() if k.startswith("test/")}, step=epoch, axis="epoch")
 
     result = RunResult(run_dir, arm, replicate, status, epoch, global_step, best, final)
-    _write_json(
+    write_json_atomic(
         status_path,
         {
             "status": status,
