@@ -302,92 +302,6 @@ def cmd_resolve(args) -> int:
     return EXIT_OK
 
 
-def cmd_compile(args) -> int:
-    """Compile a spec into a project: validate, lint (errors refuse), resolve, generate, write.
-
-    Nothing is written unless every step succeeds; each file is written atomically. ``--force``
-    overwrites the generated files in a non-empty directory and leaves everything else there (a
-    ``runs/`` folder survives a recompile).
-    """
-    from ..rules.config import ConfigError, find_pyproject, load_config
-    from ..rules.context import SpecContext
-    from ..rules.runner import lint_spec_context
-    from . import report as fmt
-    from .codegen import PROJECT_FILES, CodegenError, generate_project
-    from .compose import compose
-    from .diagnostics import Diagnostic, Severity
-    from .lint import FileReport
-    from .resolve import resolve_spec
-    from .validate import validate_data
-
-    try:
-        import jinja2  # noqa: F401  (the templates need it; it comes with the `run` extra)
-    except ImportError:
-        print("rigorml: compile needs jinja2: pip install 'rigorml[run]'", file=sys.stderr)
-        return EXIT_UNUSABLE
-    out = args.output
-    if os.path.exists(out) and not os.path.isdir(out):
-        print(f"rigorml: {out} exists and is not a directory", file=sys.stderr)
-        return EXIT_UNUSABLE
-    if os.path.isdir(out) and os.listdir(out) and not args.force:
-        print(f"rigorml: {out} is not empty; pass --force to overwrite the generated files in it", file=sys.stderr)
-        return EXIT_UNUSABLE
-
-    composed = compose(args.spec, args.overrides, _limits(args))
-    diagnostics = list(composed.diagnostics)
-    validated = None
-    if composed.data is not None and not diagnostics:
-        validated = validate_data(composed.data, composed.source_map)
-        diagnostics = validated.diagnostics
-    if diagnostics:
-        _print_diagnostics(diagnostics, composed.texts, sys.stderr)
-        return _exit_code(diagnostics)
-
-    # The spec rules, configured as `rigorml lint` configures them ([tool.rigorml] in the nearest
-    # pyproject.toml): errors refuse to compile, warnings and infos are shown.
-    try:
-        config = load_config(find_pyproject(args.spec))
-    except ConfigError as exc:
-        print(f"rigorml: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    context = SpecContext(args.spec, validated.spec, composed.data, composed.source_map, composed.texts)
-    findings = lint_spec_context(context, config)
-    if findings:
-        sys.stderr.write(fmt.format_text([FileReport(args.spec, "spec", findings, composed.texts)]))
-    errors = [d for d in findings if d.severity is Severity.ERROR]
-    if errors and not args.allow_errors:
-        noun = "error" if len(errors) == 1 else "errors"
-        print(f"rigorml: not compiled: {len(errors)} lint {noun} (fix them, or pass --allow-errors)", file=sys.stderr)
-        return EXIT_FINDINGS
-
-    from ..schemas.spec import Spec
-
-    _, resolved = resolve_spec(Spec.model_validate(composed.data))
-    try:
-        # Relative, so that the project holds no absolute path; the same layout gives the same bytes.
-        spec_dir = os.path.relpath(os.path.dirname(os.path.abspath(args.spec)), os.path.abspath(out))
-        files = generate_project(resolved, rigorml_version=_version(), spec_dir=spec_dir.replace(os.sep, "/"))
-    except CodegenError as exc:
-        span = composed.source_map.locate(exc.path)
-        _print_diagnostics([Diagnostic("SPC004", exc.message, span, path=exc.path)], composed.texts, sys.stderr)
-        return EXIT_FINDINGS
-
-    umask = os.umask(0)  # read it: temporary files are private, the project's files are not
-    os.umask(umask)
-    try:
-        os.makedirs(out, exist_ok=True)
-        for name in PROJECT_FILES:
-            _write_atomically(os.path.join(out, name), files[name])
-            os.chmod(os.path.join(out, name), 0o666 & ~umask)
-    except OSError as exc:
-        print(f"rigorml: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    digest = files["config.sha256"].strip()
-    print(f"wrote {out}: {', '.join(PROJECT_FILES)} (config sha256 {digest})")
-    print(f"next: python {os.path.join(out, 'train.py')} --all")
-    return EXIT_OK
-
-
 def cmd_schema(args) -> int:
     if args.generate:
         from ..schemas.jsonschema import schema_text
@@ -422,6 +336,22 @@ def cmd_init(args) -> int:
         handle.write(text)
     print(f"wrote {target} (a {args.task} starter spec); next: rigorml lint {target}")
     return EXIT_OK
+
+
+def _lazy(module: str, name: str):
+    """A command that lives in a heavier module, imported only when it runs."""
+
+    def command(args) -> int:
+        from importlib import import_module
+
+        return getattr(import_module(f".{module}", __package__), name)(args)
+
+    command.__name__ = name
+    return command
+
+
+cmd_compile = _lazy("project", "cmd_compile")
+cmd_run = _lazy("project", "cmd_run")
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -511,144 +441,6 @@ def _add_lint(sub) -> None:
     p.add_argument("--override", action="append", metavar="KEY=VALUE", help="apply an override before checking (repeatable)")
     _add_input_options(p)
     p.set_defaults(func=cmd_lint)
-
-
-def cmd_run(args) -> int:
-    """Lint and compile the spec into the run directory, then train every arm over every replicate
-    seed (``--jobs`` worker processes), resuming what was interrupted and skipping what finished."""
-    import subprocess
-    import time
-
-    root = os.path.abspath(args.run_dir or os.path.join("runs", _experiment_name(args.spec) or "experiment"))
-    project = os.path.join(root, "project")
-    compile_args = argparse.Namespace(
-        spec=args.spec, overrides=args.overrides, output=project, force=True, allow_errors=args.allow_errors,
-        max_bytes=args.max_bytes,
-    )  # fmt: skip
-    code = cmd_compile(compile_args)
-    if code != EXIT_OK:
-        return code
-    with open(os.path.join(project, "config.resolved.json"), encoding="utf-8") as handle:
-        resolved = json.load(handle)
-    with open(os.path.join(project, "config.sha256"), encoding="utf-8") as handle:
-        digest = handle.read().split()[0]
-    arms = list(resolved.get("variants") or {}) or ["base"]
-    seeds = resolved["seeds"]["replicates"]
-    pending = [(arm, seed) for seed in seeds for arm in arms]  # seed by seed: complete pairs first
-    total = len(pending)
-    print(f"training {len(arms)} arm(s) x {len(seeds)} seed(s) = {total} run(s) in {root} with {args.jobs} job(s)", file=sys.stderr)
-
-    running: dict = {}
-    failures: list[str] = []
-    done = 0
-    started = time.monotonic()
-    try:
-        while pending or running:
-            while pending and len(running) < args.jobs:
-                arm, seed = pending.pop(0)
-                run_dir = os.path.join(root, arm, f"seed-{seed}")
-                finished = _read_result(run_dir)
-                if finished is not None and finished.get("config_sha256") == digest:
-                    done += 1  # nothing to do: no process, no torch import
-                    print(f"[{done}/{total}] {arm} seed {seed}: already {finished['status']}", file=sys.stderr)
-                    continue
-                os.makedirs(run_dir, exist_ok=True)
-                log = open(os.path.join(run_dir, "train.log"), "a", encoding="utf-8")
-                process = subprocess.Popen(
-                    [sys.executable, os.path.join(project, "train.py"), "--arm", arm, "--seed", str(seed), "--run-dir", run_dir],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-                running[process] = (arm, seed, run_dir, log, time.monotonic())
-            for process in list(running):
-                if process.poll() is None:
-                    continue
-                arm, seed, run_dir, log, began = running.pop(process)
-                log.close()
-                done += 1
-                outcome = _read_result(run_dir)
-                if process.returncode != 0 or outcome is None:
-                    failures.append(f"{arm} seed {seed} (exit {process.returncode}; see {os.path.join(run_dir, 'train.log')})")
-                    state = "FAILED"
-                else:
-                    primary = resolved["metrics"]["primary"]
-                    value = outcome.get("metrics", {}).get(f"test/{primary}")
-                    state = f"{outcome['status']}" + (f", test/{primary} {value:.4f}" if value is not None else "")
-                print(f"[{done}/{total}] {arm} seed {seed}: {state} ({time.monotonic() - began:.1f} s)", file=sys.stderr)
-            time.sleep(0.05)
-    except KeyboardInterrupt:
-        for process, (*_, log, _) in running.items():
-            process.terminate()
-        for process, (*_, log, _) in running.items():
-            process.wait()
-            log.close()
-        print("rigorml: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-
-    summary = _summarise(root, resolved, arms, seeds)
-    with open(os.path.join(root, "summary.json"), "w", encoding="utf-8") as handle:
-        json.dump(summary, handle, indent=2, sort_keys=True)
-    print(_summary_table(summary), end="")
-    print(f"{total - len(failures)} of {total} run(s) finished in {time.monotonic() - started:.0f} s; summary: {os.path.join(root, 'summary.json')}", file=sys.stderr)
-    for failure in failures:
-        print(f"rigorml: run failed: {failure}", file=sys.stderr)
-    return EXIT_FINDINGS if failures else EXIT_OK
-
-
-def _experiment_name(spec: str) -> str | None:
-    from .compose import compose
-
-    composed = compose(spec)
-    data = composed.data if isinstance(composed.data, dict) else {}
-    name = (data.get("experiment") or {}).get("name") if isinstance(data.get("experiment"), dict) else None
-    return name if isinstance(name, str) and name.replace("-", "").replace("_", "").replace(".", "").isalnum() else None
-
-
-def _read_result(run_dir: str) -> dict | None:
-    path = os.path.join(run_dir, "result.json")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            result = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return result if result.get("status") in ("finished", "early_stopped") else None
-
-
-def _summarise(root: str, resolved: dict, arms: list[str], seeds: list[int]) -> dict:
-    """Per arm: the primary and secondary test metrics over the replicate seeds (mean, sd, n)."""
-    import statistics
-
-    names = [resolved["metrics"]["primary"], *resolved["metrics"]["secondary"]]
-    out: dict = {"primary": names[0], "metrics": names, "arms": {}}
-    for arm in arms:
-        per_metric: dict = {}
-        for name in names:
-            values = [
-                r["metrics"][f"test/{name}"]
-                for seed in seeds
-                if (r := _read_result(os.path.join(root, arm, f"seed-{seed}"))) and f"test/{name}" in r["metrics"]
-            ]
-            if values:
-                per_metric[name] = {
-                    "mean": statistics.fmean(values),
-                    "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
-                    "n": len(values),
-                }
-        out["arms"][arm] = per_metric
-    return out
-
-
-def _summary_table(summary: dict) -> str:
-    names = [n for n in summary["metrics"] if any(n in metrics for metrics in summary["arms"].values())]
-    header = f"{'arm':16s}" + "".join(f"{'test/' + n:>24s}" for n in names)
-    lines = [header]
-    for arm, metrics in summary["arms"].items():
-        cells = "".join(
-            f"{metrics[n]['mean']:>14.4f} ± {metrics[n]['sd']:<7.4f}" if n in metrics else f"{'-':>24s}" for n in names
-        )
-        lines.append(f"{arm:16s}{cells}")
-    lines.append("(mean ± sd over replicate seeds; the preregistered comparisons are the evaluation step)")
-    return "\n".join(lines) + "\n"
 
 
 def _add_run(sub) -> None:

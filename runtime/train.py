@@ -48,7 +48,7 @@ RESULT_FILE = "result.json"
 
 @dataclass
 class RunResult:
-    """What a run ended with. ``status``: finished, early_stopped, or skipped (already finished)."""
+    """What a run ended with. ``status``: finished, early_stopped, pruned, or skipped (already ended)."""
 
     run_dir: Path
     arm: str
@@ -117,6 +117,8 @@ def train_run(
     *,
     base_dir: str | Path = ".",
     tracker_factory=None,
+    on_epoch=None,
+    splits: tuple[str, ...] = ("val", "test"),
 ) -> RunResult:
     """Train ``arm`` of the resolved spec over replicate seed ``replicate`` in ``run_dir``.
 
@@ -124,6 +126,10 @@ def train_run(
     returns immediately with status ``skipped`` when ``run_dir/result.json`` says the run finished.
     (``run.json`` belongs to the tracker: command, git state, environment.)
     ``tracker_factory(config, run_dir, run_name)`` opens the tracker (the spec's backend by default).
+    ``on_epoch(epoch, values)`` is called after each validation with the logged ``val/...`` values;
+    returning true stops the run with status ``pruned`` (a sweep's pruner), which is final: the run is
+    not resumed and has no final evaluation. ``splits`` are the splits evaluated at the end, whose
+    per-example predictions are saved (a sweep trial passes ``("val",)``: tuning never sees test).
     Raises ``diagnostics.TrainingDiverged`` when the loss becomes NaN or infinite.
     """
     run_dir = Path(run_dir)
@@ -137,7 +143,7 @@ def train_run(
                 f"{run_dir} holds a run of a different configuration (sha256 {previous['config_sha256'][:12]}..., "
                 f"this one {digest[:12]}...): use another run directory, or delete that one to start over"
             )
-        if previous.get("status") in ("finished", "early_stopped"):
+        if previous.get("status") in ("finished", "early_stopped", "pruned"):
             return RunResult(run_dir, arm, replicate, "skipped", metrics=previous.get("metrics", {}))
 
     config = arm_config(resolved, arm)
@@ -297,6 +303,9 @@ def train_run(
                 tracker.log_metrics(values, step=epoch, axis="epoch")
                 if monitor is not None:
                     monitor.on_epoch(epoch, mean_loss, values["val/loss"], values)
+                if on_epoch is not None and on_epoch(epoch, dict(values)):
+                    status = "pruned"
+                    break
             if scheduler is not None and schedule_every == "epoch":
                 scheduler.step()
             elif scheduler is not None and schedule_every == "plateau" and values:
@@ -319,11 +328,11 @@ def train_run(
                 status = "early_stopped"
                 break
 
-        # Final evaluation: per-example scores of val and test, matched by example id.
+        # Final evaluation: per-example scores of each split, matched by example id.
         final: dict[str, float] = {}
         predictions = run_dir / "predictions"
         predictions.mkdir(exist_ok=True)
-        for name in ("val", "test"):
+        for name in splits if status != "pruned" else ():
             values, scores = evaluators[name].run(name)
             final.update(values)
             np.savez(
@@ -332,7 +341,8 @@ def train_run(
                 y_true=evaluators[name].target.numpy(),
                 scores=scores,
             )
-        tracker.log_metrics({k: v for k, v in final.items() if k.startswith("test/")}, step=epoch, axis="epoch")
+        if "test" in splits and status != "pruned":
+            tracker.log_metrics({k: v for k, v in final.items() if k.startswith("test/")}, step=epoch, axis="epoch")
 
     result = RunResult(run_dir, arm, replicate, status, epoch, global_step, best, final)
     write_json_atomic(
