@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,44 +108,34 @@ class _Evaluator:
         return values, scores
 
 
-def train_run(
-    resolved: dict[str, Any],
-    arm: str,
-    replicate: int,
-    run_dir: str | Path,
-    *,
-    base_dir: str | Path = ".",
-    tracker_factory=None,
-    on_epoch=None,
-    splits: tuple[str, ...] = ("val", "test"),
-) -> RunResult:
-    """Train ``arm`` of the resolved spec over replicate seed ``replicate`` in ``run_dir``.
+@dataclass
+class TrainingSetup:
+    """Everything a run trains with, built in the order that makes the seeds independent: data split
+    (split seed), weights (model seed); batches (data seed) and dropout (train seed) are drawn later.
+    ``lr-find`` and the training loop share it, so both see exactly the same model and data."""
 
-    Resumes from the newest checkpoint in ``run_dir/checkpoints`` (per ``training.checkpoint.resume``);
-    returns immediately with status ``skipped`` when ``run_dir/result.json`` says the run finished.
-    (``run.json`` belongs to the tracker: command, git state, environment.)
-    ``tracker_factory(config, run_dir, run_name)`` opens the tracker (the spec's backend by default).
-    ``on_epoch(epoch, values)`` is called after each validation with the logged ``val/...`` values;
-    returning true stops the run with status ``pruned`` (a sweep's pruner), which is final: the run is
-    not resumed and has no final evaluation. ``splits`` are the splits evaluated at the end, whose
-    per-example predictions are saved (a sweep trial passes ``("val",)``: tuning never sees test).
-    Raises ``diagnostics.TrainingDiverged`` when the loss becomes NaN or infinite.
-    """
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    status_path = run_dir / RESULT_FILE
-    digest = spec_hash(resolved)
-    if status_path.exists():
-        previous = json.loads(status_path.read_text(encoding="utf-8"))
-        if previous.get("config_sha256") not in (None, digest):
-            raise RuntimeError(
-                f"{run_dir} holds a run of a different configuration (sha256 {previous['config_sha256'][:12]}..., "
-                f"this one {digest[:12]}...): use another run directory, or delete that one to start over"
-            )
-        if previous.get("status") in ("finished", "early_stopped", "pruned"):
-            return RunResult(run_dir, arm, replicate, "skipped", metrics=previous.get("metrics", {}))
+    config: dict[str, Any]
+    seeds: SeedConfig
+    device: torch.device
+    tensors: dict[str, tuple[torch.Tensor, torch.Tensor]]  # split -> (features, target)
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    schedule_every: str
+    scaler: Any
+    loss_fn: Any
+    use_amp: bool
+    amp_dtype: torch.dtype
+    evaluators: dict[str, Any]
+    steps_per_epoch: int
+    epochs: int
+    max_steps: int
 
-    config = arm_config(resolved, arm)
+
+def prepare_training(config: dict[str, Any], replicate: int, base_dir: str | Path = ".") -> TrainingSetup:
+    """Seed, load and split the data, build the model, optimiser, scheduler and loss for one arm's
+    config (``arm_config``) at replicate seed ``replicate``. Deterministic mode is switched on first
+    when the config asks for it (before anything touches CUDA)."""
     training, data_section, task = config["training"], config["data"], config["experiment"]["task"]
     seeds = SeedConfig.for_replicate(config["seeds"], replicate)
     if training["deterministic"]:
@@ -197,6 +186,57 @@ def train_run(
         name: _Evaluator(model, *tensors[name], dataset.ids[split[name]], loss_fn, loader["eval_batch_size"], device, task, metric_names)
         for name in ("val", "test")
     }
+    return TrainingSetup(
+        config, seeds, device, tensors, model, optimizer, scheduler, schedule_every, scaler, loss_fn,
+        use_amp, amp_dtype, evaluators, steps_per_epoch, epochs, max_steps,
+    )  # fmt: skip
+
+
+def train_run(
+    resolved: dict[str, Any],
+    arm: str,
+    replicate: int,
+    run_dir: str | Path,
+    *,
+    base_dir: str | Path = ".",
+    tracker_factory=None,
+    on_epoch=None,
+    splits: tuple[str, ...] = ("val", "test"),
+) -> RunResult:
+    """Train ``arm`` of the resolved spec over replicate seed ``replicate`` in ``run_dir``.
+
+    Resumes from the newest checkpoint in ``run_dir/checkpoints`` (per ``training.checkpoint.resume``);
+    returns immediately with status ``skipped`` when ``run_dir/result.json`` says the run finished.
+    (``run.json`` belongs to the tracker: command, git state, environment.)
+    ``tracker_factory(config, run_dir, run_name)`` opens the tracker (the spec's backend by default).
+    ``on_epoch(epoch, values)`` is called after each validation with the logged ``val/...`` values;
+    returning true stops the run with status ``pruned`` (a sweep's pruner), which is final: the run is
+    not resumed and has no final evaluation. ``splits`` are the splits evaluated at the end, whose
+    per-example predictions are saved (a sweep trial passes ``("val",)``: tuning never sees test).
+    Raises ``diagnostics.TrainingDiverged`` when the loss becomes NaN or infinite.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    status_path = run_dir / RESULT_FILE
+    digest = spec_hash(resolved)
+    if status_path.exists():
+        previous = json.loads(status_path.read_text(encoding="utf-8"))
+        if previous.get("config_sha256") not in (None, digest):
+            raise RuntimeError(
+                f"{run_dir} holds a run of a different configuration (sha256 {previous['config_sha256'][:12]}..., "
+                f"this one {digest[:12]}...): use another run directory, or delete that one to start over"
+            )
+        if previous.get("status") in ("finished", "early_stopped", "pruned"):
+            return RunResult(run_dir, arm, replicate, "skipped", metrics=previous.get("metrics", {}))
+
+    setup = prepare_training(arm_config(resolved, arm), replicate, base_dir)
+    config, training, seeds, device = setup.config, setup.config["training"], setup.seeds, setup.device
+    model, optimizer, scheduler, scaler = setup.model, setup.optimizer, setup.scheduler, setup.scaler
+    x_train, y_train = setup.tensors["train"]
+    loader, loss_fn, evaluators = setup.config["data"]["loader"], setup.loss_fn, setup.evaluators
+    batch_size, accumulation = loader["batch_size"], training["grad_accumulation_steps"]
+    epochs, max_steps, schedule_every = setup.epochs, setup.max_steps, setup.schedule_every
+    use_amp, amp_dtype = setup.use_amp, setup.amp_dtype
     stopping = training["early_stopping"]
     checkpointing = training["checkpoint"]
     checkpoint_dir = run_dir / "checkpoints"
