@@ -301,6 +301,20 @@ def test_a_module_source_returning_something_else_is_a_type_error(tmp_path):
         data.load_data({"source": "core_bad_source:load"}, "regression", tmp_path)
 
 
+def test_a_parquet_file_loads_like_the_same_table_as_csv(tmp_path):
+    pandas = pytest.importorskip("pandas", reason="Parquet support needs pandas (installed with the dev extra)")
+    pytest.importorskip("pyarrow", reason="Parquet support needs pyarrow (installed with the dev extra)")
+    csv_text = "rooms,area,label,fold\n3,80.5,cat,train\n2,60,dog,test\n4,120,cat,train\n1,30,dog,val\n"
+    (tmp_path / "houses.csv").write_text(csv_text)
+    pandas.read_csv(tmp_path / "houses.csv").to_parquet(tmp_path / "houses.parquet")
+    section = {"source": "houses.csv", "target": "label", "split_column": "fold"}
+    from_csv = data.load_data(section, "classification", tmp_path)
+    from_parquet = data.load_data({**section, "source": "houses.parquet"}, "classification", tmp_path)
+    for field in ("features", "target", "ids", "split"):
+        np.testing.assert_array_equal(getattr(from_parquet, field), getattr(from_csv, field))
+    assert list(from_parquet.classes) == ["cat", "dog"]
+
+
 def test_parquet_without_pandas_says_what_to_install(tmp_path, monkeypatch):
     (tmp_path / "d.parquet").write_bytes(b"PAR1")
     monkeypatch.setitem(sys.modules, "pandas", None)  # importing it now raises ImportError
