@@ -28,8 +28,12 @@ and the run directory gets its reproduction record whatever the backend:
 A backend (:class:`TrackingBackend`) only stores: ``local`` (the default) writes ``metrics.jsonl``
 (one JSON object per log call, written with one ``write`` and fdatasync'd, so ``kill -9`` loses at
 most the call in flight and never damages earlier lines), ``params.json`` (atomic) and copies
-artifacts into ``artifacts/``. Backends are registered by name (:func:`register_backend`); MLflow,
-W&B and Neptune are not part of this build and are refused with what to install.
+artifacts into ``artifacts/``. Backends are registered by name (:func:`register_backend`).
+``mlflow`` (:mod:`rigorml.runtime.tracking_mlflow`: a real MLflow run, by default in a SQLite store in
+the run directory) and ``wandb`` (:mod:`rigorml.runtime.tracking_wandb`: a real W&B run, offline
+unless ``mode: online``) live in modules of their own, imported only when a run opens them, and need
+their extra (``pip install 'rigorml[mlflow]'`` / ``'rigorml[wandb]'``; without the package the run is
+refused with that command). Neptune is not part of this build and is refused with what to install.
 
 One tracker at a time writes a run directory (an ``flock`` the kernel drops when the process dies:
 a second one gets :class:`RunDirectoryInUse`). Opening a directory that already has a run.json is
@@ -159,7 +163,8 @@ class TrackingBackend(ABC):
     name: str = ""
 
     def start(self, run: Mapping[str, Any]) -> None:
-        """The run opened; ``run`` is what run.json records (name, group, project, tags, config...)."""
+        """The run opened; ``run`` is what run.json records (name, group, project, tags...) plus
+        ``config``, the resolved config (None when the caller gave none)."""
 
     @abstractmethod
     def log_params(self, params: dict[str, Any]) -> None:
@@ -184,8 +189,14 @@ class TrackingBackend(ABC):
 BackendFactory = Callable[[Mapping[str, Any], Path], TrackingBackend]
 
 _BACKENDS: dict[str, BackendFactory] = {}
+#: Backends in modules of their own, imported when a run first opens one (so neither the module nor
+#: its package is imported before): name -> (module, backend class, the package it needs).
+_LAZY_BACKENDS = {
+    "mlflow": ("rigorml.runtime.tracking_mlflow", "MlflowBackend", "mlflow"),
+    "wandb": ("rigorml.runtime.tracking_wandb", "WandbBackend", "wandb"),
+}
 #: Backends the spec may name that this build does not ship: name -> what to install.
-_NOT_IN_THIS_BUILD = {"mlflow": "mlflow", "wandb": "wandb", "neptune": "neptune"}
+_NOT_IN_THIS_BUILD = {"neptune": "neptune"}
 
 
 def register_backend(name: str, factory: BackendFactory, *, replace: bool = False) -> BackendFactory:
@@ -203,8 +214,39 @@ def register_backend(name: str, factory: BackendFactory, *, replace: bool = Fals
 
 
 def backends() -> list[str]:
-    """The names ``tracking.backend`` may take in this installation."""
-    return sorted(_BACKENDS)
+    """The names ``tracking.backend`` may take in this build (``mlflow`` and ``wandb`` still need
+    their package installed)."""
+    return sorted({*_BACKENDS, *_LAZY_BACKENDS})
+
+
+def _load_lazy_backend(name: str) -> BackendFactory | None:
+    """Import and register the backend ``name`` ships in a module of its own; None when it has none.
+
+    Raises TrackingBackendUnavailable when its package is missing or cannot be imported.
+    """
+    if name not in _LAZY_BACKENDS:
+        return None
+    import importlib
+
+    module_name, class_name, package = _LAZY_BACKENDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != package:
+            raise TrackingBackendUnavailable(
+                f"tracking.backend `{name}`: `{package}` is installed but could not be imported ({error}); "
+                f"reinstall it with `pip install 'rigorml[{name}]'`"
+            ) from error
+        raise TrackingBackendUnavailable(
+            f"tracking.backend `{name}` needs the `{package}` package, which is not installed: "
+            f"`pip install 'rigorml[{name}]'` (or use `tracking.backend: local`, the default)"
+        ) from None
+    except ImportError as error:  # installed, but a version rigorml's backend cannot use
+        raise TrackingBackendUnavailable(
+            f"tracking.backend `{name}`: the installed `{package}` could not be imported ({error}); "
+            f"install a supported version with `pip install 'rigorml[{name}]'`"
+        ) from error
+    return _BACKENDS.get(name) or register_backend(name, getattr(module, class_name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1045,13 +1087,14 @@ def open_tracker(
     Writes run.json (status ``running``) before returning; a directory whose run.json exists is a
     resumed attempt (metrics are appended, params and tags kept, the earlier attempt recorded).
 
-    Raises TrackingBackendUnavailable for ``mlflow``/``wandb``/``neptune`` (not in this build),
-    ValueError for an unknown backend or an empty run name, RunDirectoryInUse when another tracker
-    has the directory open. Nothing is written when the backend is refused.
+    Raises TrackingBackendUnavailable for ``neptune`` (not in this build) and for ``mlflow``/``wandb``
+    when their package is not installed, ValueError for an unknown backend or an empty run name,
+    RunDirectoryInUse when another tracker has the directory open. Nothing is written when the
+    backend is refused.
     """
     section = tracking_section or {}
     backend_name = _section_value(section, "backend", "local")
-    factory = _BACKENDS.get(backend_name)
+    factory = _BACKENDS.get(backend_name) or _load_lazy_backend(backend_name)
     if factory is None:
         if backend_name in _NOT_IN_THIS_BUILD:
             package = _NOT_IN_THIS_BUILD[backend_name]
@@ -1131,7 +1174,7 @@ def open_tracker(
         for axis, x in (resumed_after or {}).items():
             run._next[axis] = x + 1
         run._write_run_file()
-        run._start(dict(info), system_metrics, interval_s)
+        run._start({**info, "config": config}, system_metrics, interval_s)
         return run
     except BaseException:
         if run is not None:
