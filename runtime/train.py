@@ -15,6 +15,10 @@ Why the pieces are ordered as they are:
   but not the initial weights, and the other way round;
 * the batch order of an epoch is a permutation derived from (data seed, epoch), so a resumed run needs
   only the epoch and the batch index to continue, plus the RNG states saved in the checkpoint.
+
+Launched by ``torchrun`` with several processes, the run trains data-parallel (:mod:`.distributed`):
+``data.loader.batch_size`` stays the global batch size, each rank trains on its share of every batch,
+and rank 0 alone writes the run's files.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from . import checkpoint as ckpt
+from . import distributed
 from .config import arm_config, spec_hash
 from .data import load_data, split_indices, standardize
 from .device import pick_device
@@ -65,6 +70,17 @@ def _epoch_order(n: int, seed: int, epoch: int, shuffle: bool) -> torch.Tensor:
         return torch.arange(n)
     generator = torch.Generator().manual_seed(int(seed) * 1_000_003 + epoch)
     return torch.randperm(n, generator=generator)
+
+
+def epoch_batches(count: int, batch_size: int, seed: int, epoch: int, shuffle: bool, drop_last: bool) -> list[torch.Tensor]:
+    """The example indices of each batch of ``epoch``, in training order: a permutation of
+    (data seed, epoch) cut into batches of ``batch_size`` (a short last one dropped when
+    ``drop_last``). The training loop and the LR range test both draw their batches from here."""
+    order = _epoch_order(count, seed, epoch, shuffle)
+    bounds = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if drop_last and bounds and len(bounds[-1]) < batch_size:
+        bounds = bounds[:-1]
+    return bounds
 
 
 def _loss_function(name: str, task: str):
@@ -132,10 +148,13 @@ class TrainingSetup:
     max_steps: int
 
 
-def prepare_training(config: dict[str, Any], replicate: int, base_dir: str | Path = ".") -> TrainingSetup:
+def prepare_training(
+    config: dict[str, Any], replicate: int, base_dir: str | Path = ".", world: distributed.World = distributed.World()
+) -> TrainingSetup:
     """Seed, load and split the data, build the model, optimiser, scheduler and loss for one arm's
     config (``arm_config``) at replicate seed ``replicate``. Deterministic mode is switched on first
-    when the config asks for it (before anything touches CUDA)."""
+    when the config asks for it (before anything touches CUDA). ``world``: this process's place in a
+    data-parallel launch (its GPU); a single process by default."""
     training, data_section, task = config["training"], config["data"], config["experiment"]["task"]
     seeds = SeedConfig.for_replicate(config["seeds"], replicate)
     if training["deterministic"]:
@@ -143,7 +162,7 @@ def prepare_training(config: dict[str, Any], replicate: int, base_dir: str | Pat
 
         enable_deterministic()
     seed_everything(seeds.global_)
-    device = pick_device(training["device"])
+    device = world.device(pick_device(training["device"]))
 
     # Data: one split for every arm and replicate (pairing), features standardised on train only.
     dataset = load_data(data_section, task, base_dir)
@@ -214,8 +233,20 @@ def train_run(
     not resumed and has no final evaluation. ``splits`` are the splits evaluated at the end, whose
     per-example predictions are saved (a sweep trial passes ``("val",)``: tuning never sees test).
     Raises ``diagnostics.TrainingDiverged`` when the loss becomes NaN or infinite.
+
+    Under ``torchrun`` with several processes every rank calls this; they train data-parallel
+    (:mod:`.distributed`) and only rank 0 tracks and writes (the others return their RunResult with
+    no metrics). Raises ``distributed.DistributedConfigError`` when ``data.loader.batch_size`` does not
+    split evenly over the processes.
     """
-    run_dir = Path(run_dir)
+    config = arm_config(resolved, arm)
+    with distributed.process_group(config["training"]["device"]) as world:
+        world.check_batch_size(config["data"]["loader"]["batch_size"])
+        return _train(resolved, config, arm, replicate, Path(run_dir), base_dir, tracker_factory, on_epoch, splits, world)
+
+
+def _train(resolved, config, arm, replicate, run_dir: Path, base_dir, tracker_factory, on_epoch, splits, world) -> RunResult:
+    """``train_run`` of ``config`` (the arm's), in this process's place of ``world``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     status_path = run_dir / RESULT_FILE
     digest = spec_hash(resolved)
@@ -229,7 +260,7 @@ def train_run(
         if previous.get("status") in ("finished", "early_stopped", "pruned"):
             return RunResult(run_dir, arm, replicate, "skipped", metrics=previous.get("metrics", {}))
 
-    setup = prepare_training(arm_config(resolved, arm), replicate, base_dir)
+    setup = prepare_training(config, replicate, base_dir, world)
     config, training, seeds, device = setup.config, setup.config["training"], setup.seeds, setup.device
     model, optimizer, scheduler, scaler = setup.model, setup.optimizer, setup.scheduler, setup.scaler
     x_train, y_train = setup.tensors["train"]
@@ -247,6 +278,7 @@ def train_run(
     epoch_losses: list[float] = []  # this epoch's step losses so far (part of the checkpoint)
     monitor = _monitor()
     latest = ckpt.latest_checkpoint(checkpoint_dir) if checkpointing["resume"] != "never" else None
+    latest = world.from_main(latest)  # every rank resumes from the same checkpoint
     if checkpointing["resume"] == "required" and latest is None:
         raise FileNotFoundError(f"training.checkpoint.resume is `required` and {checkpoint_dir} has no checkpoint")
     if latest is not None:
@@ -264,11 +296,15 @@ def train_run(
         epoch_losses = list(state["epoch_losses"])
         if monitor is not None and state.get("monitor") is not None:
             monitor.load_state_dict(state["monitor"])
-        ckpt.restore_rng_state(state["rng"])
+        ckpt.restore_rng_state(world.own_rng_state(state))
     else:
-        torch.manual_seed(seeds.train)  # dropout and other training-time draws
+        torch.manual_seed(seeds.train + world.rank)  # dropout and other training-time draws, per rank
+    net = world.wrap(model, device)  # what trains; `model` (unwrapped) is saved and evaluated
 
     def save(epoch_: int, batch_: int) -> None:
+        rng_by_rank = world.gather(ckpt.capture_rng_state())  # every rank's dropout stream, on rank 0
+        if not world.is_main:
+            return
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
@@ -285,33 +321,38 @@ def train_run(
             "rng": ckpt.capture_rng_state(),
             "config_sha256": spec_hash(resolved),
         }
+        if rng_by_rank is not None:
+            state["rng_by_rank"] = rng_by_rank
         ckpt.save_checkpoint(ckpt.checkpoint_path(checkpoint_dir, global_step), state)
         ckpt.prune(checkpoint_dir, checkpointing["keep"])
 
     # A resumed run logs the steps after its checkpoint again: the tracker forgets the earlier copies.
     resume_after = {"step": global_step, "epoch": epoch} if latest is not None else None
-    tracker = (tracker_factory or _default_tracker)(config, resolved, run_dir, arm, replicate, resume_after)
-    write_json_atomic(status_path, {"status": "running", "arm": arm, "replicate": replicate, "config_sha256": spec_hash(resolved)})
+    if world.is_main:
+        tracker = (tracker_factory or _default_tracker)(config, resolved, run_dir, arm, replicate, resume_after)
+        write_json_atomic(status_path, {"status": "running", "arm": arm, "replicate": replicate, "config_sha256": spec_hash(resolved)})
+    else:
+        tracker = distributed.NullTracker(run_dir)
     status = "finished"
     started = time.time()
     _terminate_as_interrupt()  # a preempted job (SIGTERM) closes its tracker as "killed", like Ctrl-C
     with tracker:
         model.train()
         while epoch < epochs and global_step < max_steps:
-            order = _epoch_order(len(x_train), seeds.data, epoch, loader["shuffle"])
-            bounds = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-            if loader["drop_last"] and bounds and len(bounds[-1]) < batch_size:
-                bounds = bounds[:-1]
+            bounds = epoch_batches(len(x_train), batch_size, seeds.data, epoch, loader["shuffle"], loader["drop_last"])
             while batch_index < len(bounds) and global_step < max_steps:
                 chunk = bounds[batch_index : batch_index + accumulation]
                 optimizer.zero_grad(set_to_none=True)
                 step_loss = 0.0
-                for indices in chunk:
+                for position, batch in enumerate(chunk):
+                    indices = world.shard(batch, batch_size)
                     x, y = x_train[indices].to(device), y_train[indices].to(device)
-                    with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                        loss = loss_fn(model(x), y) / len(chunk)
-                    scaler.scale(loss).backward()
+                    with world.accumulating(net, last=position == len(chunk) - 1):
+                        with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                            loss = world.shard_loss(loss_fn, net(x), y, len(batch)) / len(chunk)
+                        scaler.scale(loss).backward()
                     step_loss += float(loss.detach().item())
+                step_loss = world.mean(step_loss)  # the whole batch's loss, the same on every rank
                 scaler.unscale_(optimizer)
                 if monitor is not None:
                     monitor.on_step(global_step, step_loss, model)
@@ -337,13 +378,16 @@ def train_run(
             mean_loss = float(np.mean(epoch_losses)) if epoch_losses else None
             epoch_losses = []
             if epoch % training["eval_every_epochs"] == 0 or epoch == epochs:
-                values, _ = evaluators["val"].run("val")
-                if mean_loss is not None:
-                    values["train/epoch_loss"] = mean_loss
+                # Rank 0 validates and decides; the others take its values, so all stop alike.
+                if world.is_main:
+                    values, _ = evaluators["val"].run("val")
+                    if mean_loss is not None:
+                        values["train/epoch_loss"] = mean_loss
+                values = world.from_main(values)
                 tracker.log_metrics(values, step=epoch, axis="epoch")
                 if monitor is not None:
                     monitor.on_epoch(epoch, mean_loss, values["val/loss"], values)
-                if on_epoch is not None and on_epoch(epoch, dict(values)):
+                if world.from_main(on_epoch is not None and world.is_main and bool(on_epoch(epoch, dict(values)))):
                     status = "pruned"
                     break
             if scheduler is not None and schedule_every == "epoch":
@@ -368,11 +412,12 @@ def train_run(
                 status = "early_stopped"
                 break
 
-        # Final evaluation: per-example scores of each split, matched by example id.
+        # Final evaluation: per-example scores of each split, matched by example id (rank 0 only).
         final: dict[str, float] = {}
         predictions = run_dir / "predictions"
-        predictions.mkdir(exist_ok=True)
-        for name in splits if status != "pruned" else ():
+        if world.is_main:
+            predictions.mkdir(exist_ok=True)
+        for name in splits if status != "pruned" and world.is_main else ():
             values, scores = evaluators[name].run(name)
             final.update(values)
             np.savez(
@@ -381,10 +426,12 @@ def train_run(
                 y_true=evaluators[name].target.numpy(),
                 scores=scores,
             )
-        if "test" in splits and status != "pruned":
+        if "test" in splits and status != "pruned" and world.is_main:
             tracker.log_metrics({k: v for k, v in final.items() if k.startswith("test/")}, step=epoch, axis="epoch")
 
     result = RunResult(run_dir, arm, replicate, status, epoch, global_step, best, final)
+    if not world.is_main:
+        return result
     write_json_atomic(
         status_path,
         {
