@@ -352,6 +352,7 @@ def _lazy(module: str, name: str):
 
 cmd_compile = _lazy("project", "cmd_compile")
 cmd_run = _lazy("project", "cmd_run")
+cmd_lr_find = _lazy("lr_find", "cmd_lr_find")
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -414,6 +415,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_schema(sub)
     if wanted("init"):
         _add_init(sub)
+    if wanted("lr-find"):
+        _add_lr_find(sub)
     return parser
 
 
@@ -452,7 +455,16 @@ def _add_run(sub) -> None:
     )
     p.add_argument("spec", metavar="SPEC", help="spec file")
     p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="key.path=value | +key.path=value | ~key.path")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="training processes at once (default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs trained at once (default 1)")
+    p.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train each run data-parallel on N processes, launched with torchrun (default 1: no torchrun); "
+        "data.loader.batch_size stays the global batch size and must be divisible by N; NCCL on GPUs "
+        "(one per process), gloo on the CPU; --jobs x --nproc processes in all",
+    )
     p.add_argument("--run-dir", metavar="DIR", help="where the project and the runs go (default: runs/<experiment>)")
     p.add_argument("--allow-errors", action="store_true", help="run even when the spec has lint errors")
     _add_input_options(p)
@@ -509,13 +521,37 @@ def _add_init(sub) -> None:
     p.set_defaults(func=cmd_init)
 
 
+def _add_lr_find(sub) -> None:
+    summary = "run the learning-rate range test on one arm and suggest training.optimizer.lr"
+    p = sub.add_parser(
+        "lr-find",
+        help=summary,
+        description=summary + ". The spec is validated as for `rigorml compile`; the learning rate grows "
+        "exponentially from --start to --end over --steps training steps, and the suggestion is where the "
+        "smoothed loss falls fastest (its steepest descent, not its minimum). Model and optimiser are "
+        "restored afterwards. Writes lr_find.png and lr_find.json.",
+        epilog="Exit codes: 0 a learning rate was suggested, 1 the spec has errors or no suggestion could be "
+        "made, 2 bad arguments or the run could not be set up.",
+    )
+    p.add_argument("spec", metavar="SPEC", help="spec file")
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="key.path=value | +key.path=value | ~key.path")
+    p.add_argument("--arm", metavar="NAME", help="variant to test (default: the baseline, else the first arm)")
+    p.add_argument("--seed", type=int, metavar="N", help="replicate seed (default: the first of seeds.replicates)")
+    p.add_argument("--start", type=float, default=1e-7, metavar="LR", help="first learning rate (default: 1e-7)")
+    p.add_argument("--end", type=float, default=10.0, metavar="LR", help="last learning rate (default: 10)")
+    p.add_argument("--steps", type=int, default=100, metavar="N", help="training steps, at least 10 (default: 100)")
+    p.add_argument("-o", "--output", metavar="DIR", help="where to write the plot and JSON (default: runs/<experiment>/lr-find)")
+    _add_input_options(p)
+    p.set_defaults(func=cmd_lr_find)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
     # on every commit. Help, errors and unknown commands get the full parser.
     first = argv[0] if argv else None
-    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init")
+    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init", "lr-find")
     parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

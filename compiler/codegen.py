@@ -1,8 +1,11 @@
 """Code generation: a resolved spec -> the files of a runnable project (``{file name: text}``).
 
 The project is ``train.py`` (a thin script over ``rigorml.runtime.train.train_run``),
+``evaluate.py`` (one over ``rigorml.runtime.evaluate.evaluate_experiment``),
 ``config.resolved.json`` (what every run reads), ``config.sha256`` (its hash), ``README.md`` and
-``requirements.txt``. The pass returns texts; the CLI writes them.
+``requirements.txt``. The pass returns texts; the CLI writes them. A spec with a ``sweep`` section
+also gets ``sweep.py`` (a thin script over ``rigorml.runtime.sweep.run_sweep``): the file set is
+:func:`project_files`.
 
 **Safety.** Spec values enter generated code only as literals. Templates never write a value with a
 bare ``{{ value }}``: every value goes through a filter made for its destination --
@@ -41,7 +44,10 @@ from .resolve import canonical_json, spec_hash
 WIDTH = 100
 
 #: The files a compiled project consists of.
-PROJECT_FILES = ("README.md", "config.resolved.json", "config.sha256", "requirements.txt", "train.py")
+PROJECT_FILES = ("README.md", "config.resolved.json", "config.sha256", "requirements.txt", "train.py", "evaluate.py")
+
+#: Written as well when the spec has a ``sweep`` section.
+SWEEP_FILE = "sweep.py"
 
 #: A version pip can pin (PEP 440, public and local parts): ``2.3.1``, ``2.4.0rc1``, ``2.3.0+cu121``.
 _VERSION = re.compile(
@@ -83,7 +89,7 @@ def generate_project(resolved: dict, *, rigorml_version: str | None = None, spec
     second value); ``rigorml_version`` pins ``rigorml[run]`` in requirements.txt (unpinned when
     None or a source-tree version); ``spec_dir`` is the spec's folder relative to the project
     folder (``/``-separated), written into train.py only when the spec names files or modules
-    relative to itself. Returns ``{file name: text}`` for :data:`PROJECT_FILES`.
+    relative to itself. Returns ``{file name: text}`` for :func:`project_files`.
 
     Raises :class:`CodegenError` for a spec value that cannot be written safely (located by its
     ``path``) and :class:`GeneratedCodeError` if a generated ``.py`` does not parse (a rigorml bug).
@@ -92,6 +98,7 @@ def generate_project(resolved: dict, *, rigorml_version: str | None = None, spec
     digest = spec_hash(config)
     context = _context(config, digest, rigorml_version)
     context["spec_dir"] = spec_dir if uses_spec_dir(config) else None
+    context["sweep"] = _sweep(config)
     env = _environment()
     files = {
         "README.md": env.get_template("README.md.j2").render(context),
@@ -99,9 +106,18 @@ def generate_project(resolved: dict, *, rigorml_version: str | None = None, spec
         "config.sha256": digest + "\n",
         "requirements.txt": env.get_template("requirements.txt.j2").render(context),
         "train.py": env.get_template("train.py.j2").render(context),
+        "evaluate.py": env.get_template("evaluate.py.j2").render(context),
     }
+    if context["sweep"] is not None:
+        files[SWEEP_FILE] = env.get_template("sweep.py.j2").render(context)
     check_python(files)
     return files
+
+
+def project_files(resolved: dict) -> tuple[str, ...]:
+    """The names of the files compiled from ``resolved``: :data:`PROJECT_FILES`, and
+    :data:`SWEEP_FILE` when the spec has a ``sweep`` section."""
+    return PROJECT_FILES + ((SWEEP_FILE,) if resolved.get("sweep") else ())
 
 
 def normalised(resolved: dict) -> dict:
@@ -150,6 +166,8 @@ def _context(config: dict, digest: str, rigorml_version: str | None) -> dict:
         # Requirement lines are built and checked here, then printed as they are.
         "torch_requirement": _torch_requirement(environment.get("torch")),
         "rigorml_requirement": _Safe(_rigorml_requirement(rigorml_version)),
+        "evaluation_split": config["evaluation"]["split"],
+        "evaluation_plan": _evaluation_plan(config["evaluation"]),
     }
 
 
@@ -183,6 +201,30 @@ def _arms(variants: dict) -> list[dict]:
             {"name": name, "role": role, "description": description, "summary": summary, "overrides": overrides}
         )
     return sorted(arms, key=lambda arm: arm["role"] != "baseline")  # stable: names stay sorted
+
+
+def _evaluation_plan(evaluation: dict) -> list[str]:
+    """The preregistered evaluation in sentences, for evaluate.py's comments: the split, each
+    comparison with its declared test, the correction over the family. Sentences carry spec values
+    (arm and comparison names): templates pass them through ``comment``."""
+    level = f"{evaluation['confidence'] * 100:g}%"
+    plan = [f"Split: {evaluation['split']} (evaluation.split); {level} t intervals over the seeds."]
+    comparisons = evaluation["comparisons"]
+    for comparison in comparisons:
+        unpaired = "" if comparison["paired"] else ", unpaired"
+        alternative = "" if comparison["alternative"] == "two-sided" else f", {comparison['alternative']}"
+        plan.append(
+            f"{comparison['name']}: {comparison['treatment']} - {comparison['control']} on "
+            f"{comparison['metric']}, declared test {comparison['test']}{unpaired}{alternative}."
+        )
+    if comparisons:
+        plan.append(
+            f"Correction: {evaluation['correction']} over the {len(comparisons)} comparison(s) "
+            f"({evaluation['family']} family), alpha {_number(evaluation['alpha'])}."
+        )
+    else:
+        plan.append("No comparisons (evaluation.comparisons, evaluation.baseline): arm summaries only.")
+    return plan
 
 
 def _number(value) -> str:
@@ -252,6 +294,110 @@ def _training_notes(training: dict, loader: dict, environment: dict) -> list[str
             "interrupted run resumes mid-epoch and reproduces the uninterrupted one."
         )
     return notes
+
+
+def _sweep(config: dict) -> dict | None:
+    """What sweep.py and the README say about the spec's sweep; None without one.
+
+    The notes and the search-space lines are sentences carrying spec values (metric names,
+    parameter paths, categorical values): templates pass them through ``comment`` or ``md``.
+    """
+    sweep = config["sweep"]
+    if sweep is None:
+        return None
+    objective, sampler, pruner = sweep["objective"], sweep["sampler"], sweep["pruner"]
+    return {
+        "study_name": sweep["study_name"],
+        "n_trials": sweep["n_trials"],
+        "seed": config["seeds"]["replicates"][0],
+        "objective": objective,
+        "objective_note": (
+            f"Each trial is scored by {objective['metric']} ({objective['direction']}) on the validation "
+            "split alone: the test split stays unseen for the final validation of the chosen configuration."
+        ),
+        "method_note": _sweep_method_note(sweep["method"], sampler),
+        "pruner_note": _sweep_pruner_note(pruner),
+        "space": [_sweep_parameter_line(path, parameter) for path, parameter in sweep["parameters"].items()],
+    }
+
+
+def _sweep_method_note(method: str, sampler: dict) -> str:
+    seeded = f" The sampler's seed is {sampler['seed']} (sweep.sampler.seed): the same spec samples the same."
+    if method in ("tpe", "bayes"):
+        alias = "`bayes`, W&B's name, runs Optuna's TPE: " if method == "bayes" else "TPE (sweep.method): "
+        joint = ", modelling the parameters jointly (multivariate)" if sampler["multivariate"] else ""
+        return (
+            f"{alias}{sampler['n_startup_trials']} random trials, then each trial is drawn where a model of "
+            f"the finished ones expects good scores{joint}.{seeded}"
+        )
+    if method == "grid":
+        return f"Grid search (sweep.method): every combination of the listed values, once.{seeded}"
+    if method == "cmaes":
+        return (
+            "CMA-ES (sweep.method): an evolution strategy over the continuous parameters, after "
+            f"{sampler['n_startup_trials']} random trials; it needs the cmaes package.{seeded}"
+        )
+    return f"Random search (sweep.method): each trial is drawn independently of the others.{seeded}"
+
+
+def _sweep_pruner_note(pruner: dict) -> str:
+    kind = pruner["type"]
+    if kind == "hyperband":
+        top = "the longest trial" if pruner["max_resource"] == "auto" else f"{pruner['max_resource']} epochs"
+        return (
+            f"Hyperband pruning (sweep.pruner): trials are compared at rungs from {pruner['min_resource']} "
+            f"epoch(s) up to {top}, and only the best 1/{pruner['reduction_factor']} at a rung go on; "
+            "trials join brackets by the study name, fixed so a resumed study keeps them."
+        )
+    if kind in ("successive_halving", "asha"):
+        first = "an epoch count Optuna estimates" if pruner["min_resource"] == "auto" else f"{pruner['min_resource']} epoch(s)"
+        return (
+            f"Successive halving pruning (sweep.pruner: {kind}): trials are first compared after {first}, "
+            f"and only the best 1/{pruner['reduction_factor']} at each rung go on."
+        )
+    if kind == "median":
+        return (
+            f"Median pruning (sweep.pruner): after {pruner['n_startup_trials']} trial(s), a trial stops when "
+            "its score at an epoch is worse than the median of the earlier trials at that epoch (checked "
+            f"every {pruner['interval_steps']} epoch(s) after the first {pruner['n_warmup_steps']})."
+        )
+    return "No pruning (sweep.pruner: none): every trial trains all its epochs, which costs compute."
+
+
+def _sweep_parameter_line(path: str, parameter: dict) -> tuple[str, str]:
+    """One parameter of the search space: its path and what it searches in words
+    (``("training.optimizer.lr", "log-uniform in [0.0001, 0.03]: ...")``)."""
+    kind = parameter["distribution"]
+    if kind == "log_uniform":
+        text = (
+            f"log-uniform in [{_number(parameter['low'])}, {_number(parameter['high'])}]: every order of "
+            "magnitude as likely as the next, the right prior for rates and decays"
+        )
+    elif kind == "uniform":
+        step = f" in steps of {_number(parameter['step'])}" if parameter["step"] is not None else ""
+        text = f"uniform in [{_number(parameter['low'])}, {_number(parameter['high'])}]{step}"
+    elif kind == "int":
+        step = f" in steps of {parameter['step']}" if parameter["step"] != 1 else ""
+        text = f"an integer in [{parameter['low']}, {parameter['high']}]{step}"
+    elif kind == "int_log":
+        text = f"an integer in [{parameter['low']}, {parameter['high']}], log-uniform"
+    elif kind == "categorical":
+        text = "one of " + ", ".join(_json_value(value) for value in parameter["values"])
+    else:
+        text = f"fixed at {_json_value(parameter['value'])}"
+    if path.startswith("flag."):
+        text += " (a switch for the conditions of others; it sets nothing)"
+    conditions = [
+        f"{other} is {' or '.join(_json_value(value) for value in allowed)}"
+        for other, allowed in (parameter["when"] or {}).items()
+    ]
+    if conditions:
+        text += ", only when " + " and ".join(conditions)
+    return path, text
+
+
+def _json_value(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
 
 
 def _torch_requirement(version: str | None) -> _Safe | None:

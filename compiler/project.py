@@ -34,7 +34,7 @@ def cmd_compile(args) -> int:
     from ..rules.context import SpecContext
     from ..rules.runner import lint_spec_context
     from . import report as fmt
-    from .codegen import PROJECT_FILES, CodegenError, generate_project
+    from .codegen import CodegenError, generate_project
     from .compose import compose
     from .diagnostics import Diagnostic, Severity
     from .lint import FileReport
@@ -97,23 +97,29 @@ def cmd_compile(args) -> int:
     os.umask(umask)
     try:
         os.makedirs(out, exist_ok=True)
-        for name in PROJECT_FILES:
+        for name in files:  # the file set depends on the spec (sweep.py only with a sweep)
             _write_atomically(os.path.join(out, name), files[name])
             os.chmod(os.path.join(out, name), 0o666 & ~umask)
     except OSError as exc:
         print(f"rigorml: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     digest = files["config.sha256"].strip()
-    print(f"wrote {out}: {', '.join(PROJECT_FILES)} (config sha256 {digest})")
+    print(f"wrote {out}: {', '.join(files)} (config sha256 {digest})")
     print(f"next: python {os.path.join(out, 'train.py')} --all")
     return EXIT_OK
 
 
 def cmd_run(args) -> int:
     """Lint and compile the spec into the run directory, then train every arm over every replicate
-    seed (``--jobs`` worker processes), resuming what was interrupted and skipping what finished."""
+    seed (``--jobs`` runs at once, each on ``--nproc`` data-parallel processes under torchrun),
+    resuming what was interrupted and skipping what finished. On a terminal a progress bar shows
+    the runs done and training (:mod:`.progress`); elsewhere one line per finished run."""
     import subprocess
     import time
+
+    from .progress import RunProgress
+
+    nproc = getattr(args, "nproc", 1)
 
     root = os.path.abspath(args.run_dir or os.path.join("runs", _experiment_name(args.spec) or "experiment"))
     project = os.path.join(root, "project")
@@ -132,12 +138,19 @@ def cmd_run(args) -> int:
     seeds = resolved["seeds"]["replicates"]
     pending = [(arm, seed) for seed in seeds for arm in arms]  # seed by seed: complete pairs first
     total = len(pending)
-    print(f"training {len(arms)} arm(s) x {len(seeds)} seed(s) = {total} run(s) in {root} with {args.jobs} job(s)", file=sys.stderr)
+    refusal = _nproc_refusal(resolved, arms, nproc)
+    if refusal is not None:
+        print(f"rigorml: {refusal}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    processes = f" x {nproc} data-parallel process(es)" if nproc > 1 else ""
+    print(f"training {len(arms)} arm(s) x {len(seeds)} seed(s) = {total} run(s) in {root} with {args.jobs} job(s){processes}", file=sys.stderr)
+    # One process runs train.py; several are started by torchrun, which finds a free port itself.
+    launcher = [sys.executable] if nproc == 1 else [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"]
 
     running: dict = {}
     failures: list[str] = []
-    done = 0
     started = time.monotonic()
+    progress = RunProgress(total)
     try:
         while pending or running:
             while pending and len(running) < args.jobs:
@@ -145,23 +158,23 @@ def cmd_run(args) -> int:
                 run_dir = os.path.join(root, arm, f"seed-{seed}")
                 finished = _read_result(run_dir)
                 if finished is not None and finished.get("config_sha256") == digest:
-                    done += 1  # nothing to do: no process, no torch import
-                    print(f"[{done}/{total}] {arm} seed {seed}: already {finished['status']}", file=sys.stderr)
+                    # nothing to do: no process, no torch import
+                    progress.finished(arm, seed, f"already {finished['status']}")
                     continue
                 os.makedirs(run_dir, exist_ok=True)
                 log = open(os.path.join(run_dir, "train.log"), "a", encoding="utf-8")
                 process = subprocess.Popen(
-                    [sys.executable, os.path.join(project, "train.py"), "--arm", arm, "--seed", str(seed), "--run-dir", run_dir],
+                    [*launcher, os.path.join(project, "train.py"), "--arm", arm, "--seed", str(seed), "--run-dir", run_dir],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
                 running[process] = (arm, seed, run_dir, log, time.monotonic())
+                progress.started(arm, seed)
             for process in list(running):
                 if process.poll() is None:
                     continue
                 arm, seed, run_dir, log, began = running.pop(process)
                 log.close()
-                done += 1
                 outcome = _read_result(run_dir)
                 if process.returncode != 0 or outcome is None:
                     failures.append(f"{arm} seed {seed} (exit {process.returncode}; see {os.path.join(run_dir, 'train.log')})")
@@ -170,9 +183,11 @@ def cmd_run(args) -> int:
                     primary = resolved["metrics"]["primary"]
                     value = outcome.get("metrics", {}).get(f"test/{primary}")
                     state = f"{outcome['status']}" + (f", test/{primary} {value:.4f}" if value is not None else "")
-                print(f"[{done}/{total}] {arm} seed {seed}: {state} ({time.monotonic() - began:.1f} s)", file=sys.stderr)
+                progress.finished(arm, seed, f"{state} ({time.monotonic() - began:.1f} s)")
+            progress.tick()
             time.sleep(0.05)
     except KeyboardInterrupt:
+        progress.close()
         for process, (*_, log, _) in running.items():
             process.terminate()
         for process, (*_, log, _) in running.items():
@@ -180,15 +195,31 @@ def cmd_run(args) -> int:
             log.close()
         print("rigorml: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    progress.close()
 
-    summary = _summarise(root, resolved, arms, seeds)
-    with open(os.path.join(root, "summary.json"), "w", encoding="utf-8") as handle:
-        json.dump(summary, handle, indent=2, sort_keys=True)
-    print(_summary_table(summary), end="")
-    print(f"{total - len(failures)} of {total} run(s) finished in {time.monotonic() - started:.0f} s; summary: {os.path.join(root, 'summary.json')}", file=sys.stderr)
+    evaluated = _evaluate(root, resolved)
+    print(f"{total - len(failures)} of {total} run(s) finished in {time.monotonic() - started:.0f} s", file=sys.stderr)
     for failure in failures:
         print(f"rigorml: run failed: {failure}", file=sys.stderr)
-    return EXIT_FINDINGS if failures else EXIT_OK
+    return EXIT_FINDINGS if failures or not evaluated else EXIT_OK
+
+
+def _nproc_refusal(resolved: dict, arms: list[str], nproc: int) -> str | None:
+    """Why the runs cannot train on ``nproc`` data-parallel processes, or None when they can:
+    every arm's ``data.loader.batch_size`` is the global batch size and must divide by ``nproc``."""
+    if nproc < 1:
+        return f"--nproc must be at least 1, not {nproc}"
+    from ..runtime.config import arm_config
+
+    for arm in arms:
+        batch_size = arm_config(resolved, arm)["data"]["loader"]["batch_size"]
+        if batch_size % nproc:
+            return (
+                f"arm {arm}: data.loader.batch_size {batch_size} is the global batch size and must be divisible "
+                f"by --nproc {nproc} (each process takes an equal share of every batch): choose a batch size "
+                f"that is a multiple of {nproc}, or another --nproc"
+            )
+    return None
 
 
 def _experiment_name(spec: str) -> str | None:
@@ -210,39 +241,27 @@ def _read_result(run_dir: str) -> dict | None:
     return result if result.get("status") in ("finished", "early_stopped") else None
 
 
-def _summarise(root: str, resolved: dict, arms: list[str], seeds: list[int]) -> dict:
-    """Per arm: the primary and secondary test metrics over the replicate seeds (mean, sd, n)."""
-    import statistics
+def _evaluate(root: str, resolved: dict) -> bool:
+    """Evaluate the runs under ``root`` (``rigorml.runtime.evaluate``, what the project's
+    evaluate.py runs), write ``evaluation.json`` and ``evaluation.md`` there and print the tables.
 
-    names = [resolved["metrics"]["primary"], *resolved["metrics"]["secondary"]]
-    out: dict = {"primary": names[0], "metrics": names, "arms": {}}
-    for arm in arms:
-        per_metric: dict = {}
-        for name in names:
-            values = [
-                r["metrics"][f"test/{name}"]
-                for seed in seeds
-                if (r := _read_result(os.path.join(root, arm, f"seed-{seed}"))) and f"test/{name}" in r["metrics"]
-            ]
-            if values:
-                per_metric[name] = {
-                    "mean": statistics.fmean(values),
-                    "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
-                    "n": len(values),
-                }
-        out["arms"][arm] = per_metric
-    return out
+    Returns False when nothing could be evaluated or the runs disagree (unpaired examples, metrics
+    that differ from result.json), after printing why; runs that are missing are listed in the
+    tables and do not make it fail (the failed runs already do).
+    """
+    from ..runtime.evaluate import EvaluationError, evaluate_experiment, format_table, write_evaluation
 
-
-def _summary_table(summary: dict) -> str:
-    names = [n for n in summary["metrics"] if any(n in metrics for metrics in summary["arms"].values())]
-    header = f"{'arm':16s}" + "".join(f"{'test/' + n:>24s}" for n in names)
-    lines = [header]
-    for arm, metrics in summary["arms"].items():
-        cells = "".join(
-            f"{metrics[n]['mean']:>14.4f} ± {metrics[n]['sd']:<7.4f}" if n in metrics else f"{'-':>24s}" for n in names
-        )
-        lines.append(f"{arm:16s}{cells}")
-    lines.append("(mean ± sd over replicate seeds; the preregistered comparisons are the evaluation step)")
-    return "\n".join(lines) + "\n"
+    try:
+        result = evaluate_experiment(resolved, root)
+        path, _ = write_evaluation(result, os.path.join(root, "evaluation.json"))
+    except EvaluationError as exc:
+        print(f"rigorml: not evaluated: {exc}", file=sys.stderr)
+        return False
+    except OSError as exc:
+        print(f"rigorml: cannot write the evaluation in {root}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    print(format_table(result), end="")
+    state = "" if result["complete"] else f" (incomplete: {len(result['missing'])} run(s) not evaluated)"
+    print(f"evaluation: {path} and evaluation.md{state}", file=sys.stderr)
+    return True
 

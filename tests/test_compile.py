@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from rigorml.compiler.cli import main
 from rigorml.compiler.codegen import (
     PROJECT_FILES,
+    SWEEP_FILE,
     WIDTH,
     CodegenError,
     GeneratedCodeError,
@@ -39,6 +40,7 @@ from rigorml.compiler.codegen import (
     check_python,
     generate_project,
     one_line,
+    project_files,
     py_literal,
 )
 from rigorml.compiler.compose import compose
@@ -115,6 +117,8 @@ RICH_SPEC = {
         "treat": {"description": "The treatment.", "overrides": {"model.params.note": "value"}},
     },
     "metrics": {"secondary": ["accuracy"]},
+    # evaluate.py's comments name each comparison: resolving adds treat-vs-control.
+    "evaluation": {"baseline": "control"},
     "environment": {
         "python": "3.11",
         "torch": "2.3.1",
@@ -122,6 +126,25 @@ RICH_SPEC = {
         "gpu": {"count": 1, "type": "A100"},
         "precision_notes": "bf16 varies by architecture.",
         "lockfile": "requirements.lock",
+    },
+    # Every sweep.py branch that prints spec text: a study name, a flag switching a conditional
+    # parameter, string categorical values.
+    "sweep": {
+        "study_name": "study",
+        "objective": {"metric": "val/f1_macro", "direction": "maximize"},
+        "parameters": {
+            "training.optimizer.lr": {"distribution": "log_uniform", "low": 0.0001, "high": 0.03},
+            "data.loader.batch_size": {"values": [32, 64]},
+            "flag.decay": {"values": [True, False]},
+            "training.optimizer.weight_decay": {
+                "distribution": "log_uniform",
+                "low": 0.00001,
+                "high": 0.01,
+                "when": {"flag.decay": [True]},
+            },
+            "model.params.note": {"values": ["first", "second"]},
+        },
+        "pruner": {"type": "median"},
     },
 }
 
@@ -132,7 +155,16 @@ RICH_SPEC = {
 def test_compile_writes_the_project_files(capsys, tmp_path):
     rc, out, err = run(capsys, "compile", QUICKSTART, "-o", tmp_path / "project")
     assert rc == 0, err
+    assert sorted(read_project(tmp_path / "project")) == sorted(project_files(resolved_from_file(QUICKSTART)))
+    assert SWEEP_FILE in read_project(tmp_path / "project")  # the quickstart has a sweep
+    assert all(name in out for name in project_files(resolved_from_file(QUICKSTART)))
+
+
+def test_a_spec_without_a_sweep_gets_no_sweep_py(capsys, tmp_path, write_spec, minimal_spec):
+    rc, out, err = run(capsys, "compile", write_spec(minimal_spec), "-o", tmp_path / "project", "--allow-errors")
+    assert rc == 0, err
     assert sorted(read_project(tmp_path / "project")) == sorted(PROJECT_FILES)
+    assert SWEEP_FILE not in out
     assert "next: python" in out and "train.py --all" in out
 
 
@@ -400,6 +432,116 @@ def test_an_arm_that_switches_to_a_module_model_needs_the_spec_folder():
     assert "base_dir=SPEC_DIR" in generate_project(resolved_from_data(spec))["train.py"]
 
 
+def test_sweep_py_constants_match_the_config():
+    resolved = resolved_from_file(QUICKSTART)
+    constants = _literals(generate_project(resolved)[SWEEP_FILE])
+    assert constants["STUDY_NAME"] == "digits-mlp"  # sweep.study_name defaults to the experiment
+    assert constants["N_TRIALS"] == 30
+    assert (constants["OBJECTIVE"], constants["DIRECTION"]) == ("val/f1_macro", "maximize")
+    assert constants["CONFIG_SHA256"] == spec_hash(resolved)
+
+
+def test_sweep_py_imports_only_the_standard_library_at_the_top():
+    tree = ast.parse(generate_project(resolved_from_file(QUICKSTART))[SWEEP_FILE])
+    top = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    top |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+    assert top == {"argparse", "hashlib", "json", "sys", "pathlib"}
+    inner = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module.startswith("rigorml")]
+    assert [(node.module, [a.name for a in node.names]) for node in inner] == [
+        ("rigorml.runtime.sweep", ["BEST_FILE", "run_sweep"])
+    ]
+
+
+def test_sweep_py_loads_the_config_with_the_same_check_as_train_py():
+    files = generate_project(resolved_from_file(QUICKSTART))
+
+    def load_config(source):
+        tree = ast.parse(source)
+        return next(ast.unparse(n) for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "load_config")
+
+    assert load_config(files[SWEEP_FILE]) == load_config(files["train.py"])
+
+
+def test_sweep_py_passes_the_spec_folder_when_the_spec_names_files():
+    spec = copy.deepcopy(RICH_SPEC)
+    assert "base_dir" not in generate_project(resolved_from_data(spec))[SWEEP_FILE]
+    spec["data"] = {"source": "data/train.csv", "target": "y"}
+    source = generate_project(resolved_from_data(spec), spec_dir="../specs")[SWEEP_FILE]
+    assert 'SPEC_DIR = HERE / "../specs"' in source
+    assert "base_dir=SPEC_DIR," in source
+
+
+def test_sweep_py_comments_say_the_method_pruner_objective_and_space():
+    said = _comment_text(generate_project(resolved_from_data(RICH_SPEC))[SWEEP_FILE])
+    assert "TPE (sweep.method): 10 random trials" in said
+    assert "Median pruning (sweep.pruner)" in said
+    assert "val/f1_macro (maximize) on the validation split alone" in said
+    assert "training.optimizer.lr: log-uniform in [0.0001, 0.03]" in said
+    assert "training.optimizer.weight_decay: log-uniform" in said and "only when flag.decay is true" in said
+    assert 'model.params.note: one of "first", "second"' in said
+
+
+def test_readme_describes_the_sweep():
+    readme = generate_project(resolved_from_file(QUICKSTART))["README.md"]
+    assert "- `sweep.py`:" in readme and "## Sweep" in readme
+    assert "`sweeps/digits-mlp/study.db`" in readme
+    assert "- `training.optimizer.lr`: log-uniform in \\[0.0001, 0.03\\]" in readme
+
+
+def test_evaluate_py_constants_match_the_config():
+    resolved = resolved_from_file(QUICKSTART)
+    constants = _literals(generate_project(resolved)["evaluate.py"])
+    assert constants["EXPERIMENT"] == "digits-mlp"
+    assert constants["CONFIG_SHA256"] == spec_hash(resolved)
+
+
+def test_evaluate_py_imports_only_the_standard_library_at_the_top():
+    # The runtime (numpy, scipy, scikit-learn) is imported inside main(), so --help stays fast.
+    tree = ast.parse(generate_project(resolved_from_file(QUICKSTART))["evaluate.py"])
+    top = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    top |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+    assert top == {"argparse", "hashlib", "json", "sys", "pathlib"}
+    inner = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module.startswith("rigorml")]
+    assert [(node.module, [a.name for a in node.names]) for node in inner] == [
+        ("rigorml.runtime.evaluate", ["EvaluationError", "evaluate_experiment", "format_table", "write_evaluation"])
+    ]
+
+
+def test_evaluate_py_loads_the_config_with_the_same_check_as_train_py():
+    files = generate_project(resolved_from_file(QUICKSTART))
+
+    def function(source, name):
+        tree = ast.parse(source)
+        return next(ast.unparse(n) for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+
+    assert function(files["evaluate.py"], "load_config") == function(files["train.py"], "load_config")
+    # Its default runs folder is where train.py writes: runs/<experiment>/<arm>/seed-<seed>.
+    assert "HERE / 'runs' / EXPERIMENT" in function(files["evaluate.py"], "default_runs_dir")
+    assert "HERE / 'runs' / EXPERIMENT / arm" in function(files["train.py"], "default_run_dir")
+
+
+def test_evaluate_py_comments_state_the_preregistered_plan():
+    source = generate_project(resolved_from_file(QUICKSTART))["evaluate.py"]
+    said = _comment_text(source)
+    assert "Split: test (evaluation.split); 95% t intervals over the seeds." in said
+    assert "wide-vs-baseline: wide - baseline on f1_macro, declared test paired_bootstrap." in said
+    assert "dropout-vs-baseline: dropout - baseline on f1_macro" in said
+    assert "Correction: holm over the 2 comparison(s) (confirmatory family), alpha 0.05." in said
+    doc = ast.get_docstring(ast.parse(source))
+    assert doc.startswith("Evaluate digits-mlp on its test split: 3 arms x 5 replicate seeds.")
+
+
+def test_evaluate_py_of_a_spec_without_comparisons_says_so(minimal_spec, write_spec):
+    source = generate_project(resolved_from_file(write_spec(minimal_spec)))["evaluate.py"]
+    assert "No comparisons (evaluation.comparisons, evaluation.baseline): arm summaries only." in _comment_text(source)
+
+
+def test_readme_says_how_to_evaluate():
+    readme = generate_project(resolved_from_file(QUICKSTART))["README.md"]
+    assert "- `evaluate.py`: evaluates the finished runs on the test split" in readme
+    assert "python evaluate.py" in readme
+
+
 def _comment_text(source: str) -> str:
     """Every comment of ``source`` run together, as a reader reads wrapped comments."""
     return " ".join(comment.lstrip("#").strip() for comment in _comments(source))
@@ -557,6 +699,10 @@ FIELDS = [
     "environment.precision_notes",
     "environment.lockfile",
     "data.source",
+    "evaluation.comparisons.0.name",
+    "sweep.study_name",
+    "sweep-flag-key",
+    "sweep-categorical-value",
 ]
 
 
@@ -585,8 +731,21 @@ def _override_value_spec(value: str) -> dict:
 
 
 def _with(field: str, value: str) -> dict:
+    if field == "evaluation.comparisons.0.name":  # a declared comparison's label is free text
+        spec = copy.deepcopy(RICH_SPEC)
+        spec["evaluation"] = {"comparisons": [{"name": value, "treatment": "treat", "control": "control"}]}
+        return spec
     if field == "variants.treat.overrides.model.params.note":  # a dotted key, not a nested one
         return _override_value_spec(value)
+    if field in ("sweep-flag-key", "sweep-categorical-value"):  # keys and values of dotted keys
+        spec = copy.deepcopy(RICH_SPEC)
+        parameters = spec["sweep"]["parameters"]
+        if field == "sweep-flag-key":  # a flag's name is free text; the condition naming it follows
+            parameters["flag." + value] = parameters.pop("flag.decay")
+            parameters["training.optimizer.weight_decay"]["when"] = {"flag." + value: [True]}
+        else:
+            parameters["model.params.note"]["values"] = [value, "second"]
+        return spec
     if field == "data.source":
         spec = _set(RICH_SPEC, field, f"data/{value}.csv")
         spec["data"]["target"] = "y"
@@ -610,11 +769,20 @@ def test_hostile_strings_change_only_string_constants_and_comments(field):
         compile(ast.parse(source), "train.py", "exec")
         # Same code as with a harmless value: no Name, Call, import or statement came from the spec.
         assert _shape(source) == _shape(benign["train.py"]), (field, hostile)
+        sweep_source = files[SWEEP_FILE]
+        assert _shape(sweep_source) == _shape(benign[SWEEP_FILE]), (field, hostile)
+        evaluate_source = files["evaluate.py"]
+        assert _shape(evaluate_source) == _shape(benign["evaluate.py"]), (field, hostile)
+        assert all(comment.isprintable() for comment in _comments(evaluate_source))
         # Names and arms are carried as literals, exactly.
         if field in ("experiment.name", "variant-name"):
             assert hostile in _string_constants(source)
+        if field == "experiment.name":
+            assert hostile in _string_constants(evaluate_source)
+        if field == "sweep.study_name":
+            assert hostile in _string_constants(sweep_source)
         # Comments stay single printable lines; no file holds a line break other than "\n".
-        assert all(comment.isprintable() for comment in _comments(source))
+        assert all(comment.isprintable() for comment in _comments(source) + _comments(sweep_source))
         for name, text in files.items():
             if name != "config.resolved.json":
                 assert text.splitlines() == text.split("\n")[:-1], (name, field, hostile)
@@ -624,7 +792,7 @@ def test_hostile_strings_change_only_string_constants_and_comments(field):
         assert _requirement_lines(files["requirements.txt"]) == _requirement_lines(benign["requirements.txt"])
         # The config carries the value itself.
         assert spec_hash(json.loads(files["config.resolved.json"])) == files["config.sha256"].strip()
-    if field.startswith(("experiment.description", "variants.", "environment.precision", "training.")):
+    if field.startswith(("experiment.description", "variants.", "environment.precision", "training.", "sweep", "evaluation")):
         assert tried, "every hostile value was rejected: the field was not tested"
 
 
@@ -644,6 +812,8 @@ def test_hostile_text_through_the_yaml_path_compiles_safely(capsys, tmp_path):
     assert rc == 0, err
     source = (tmp_path / "project" / "train.py").read_text(encoding="utf-8")
     assert _shape(source) == _shape(generate_project(resolved_from_data(RICH_SPEC))["train.py"])
+    evaluate_source = (tmp_path / "project" / "evaluate.py").read_text(encoding="utf-8")
+    assert _shape(evaluate_source) == _shape(generate_project(resolved_from_data(RICH_SPEC))["evaluate.py"])
 
 
 def test_a_torch_version_that_is_not_a_version_is_refused():

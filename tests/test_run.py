@@ -1,4 +1,4 @@
-"""`rigorml run`: lint, compile, train every arm over every replicate seed, summarise; idempotent."""
+"""`rigorml run`: lint, compile, train every arm over every replicate seed, evaluate; idempotent."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def run(*args, cwd):
     )
 
 
-def test_run_trains_every_arm_over_every_seed_and_summarises(tmp_path):
+def test_run_trains_every_arm_over_every_seed_and_evaluates(tmp_path):
     (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
     done = run("spec.yaml", "--jobs", "2", "--run-dir", "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -44,9 +44,11 @@ def test_run_trains_every_arm_over_every_seed_and_summarises(tmp_path):
         for seed in (0, 1):
             result = json.loads((tmp_path / "out" / arm / f"seed-{seed}" / "result.json").read_text())
             assert result["status"] == "finished" and "test/f1_macro" in result["metrics"]
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["arms"]["wide"]["f1_macro"]["n"] == 2
-    assert "baseline" in done.stdout and "wide" in done.stdout
+    evaluation = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert evaluation["complete"] and evaluation["per_arm"]["wide"]["f1_macro"]["n"] == 2
+    assert [c["name"] for c in evaluation["comparisons"]] == ["wide-vs-baseline"]
+    assert done.stdout.endswith((tmp_path / "out" / "evaluation.md").read_text())  # the tables, printed
+    assert "| baseline | 2 |" in done.stdout and "| wide-vs-baseline | f1_macro | 2 |" in done.stdout
     assert (tmp_path / "out" / "project" / "train.py").exists()
 
 
@@ -66,6 +68,9 @@ def test_a_changed_spec_does_not_reuse_results_of_the_old_one(tmp_path):
     changed = run("spec.yaml", "training.optimizer.lr=0.02", "--run-dir", "out", cwd=tmp_path)
     assert changed.returncode == 1
     assert "different configuration" in (tmp_path / "out" / "baseline" / "seed-0" / "train.log").read_text()
+    # Nothing of the old configuration is evaluated as if it were the new one.
+    assert "rigorml: not evaluated: nothing to evaluate" in changed.stderr
+    assert "trained with another configuration" in changed.stderr
 
 
 def test_a_spec_with_lint_errors_is_not_run(tmp_path):

@@ -1,0 +1,655 @@
+"""Evaluating an experiment from its saved predictions: what a compiled ``evaluate.py`` calls.
+
+``evaluate_experiment(resolved, runs_root)`` reads every arm x replicate seed run under
+``runs_root/<arm>/seed-<seed>/`` (``result.json`` and ``predictions/<split>.npz``, as
+:func:`rigorml.runtime.train.train_run` leaves them) and returns one JSON-ready dict:
+
+* which runs were evaluated and which could not be, and why (not run, unfinished, another
+  configuration, no predictions for the split);
+* a pairing check: every run holds the same examples, in the same order, with the same labels;
+  comparisons between arms are paired on that;
+* each declared metric recomputed from the saved predictions with :mod:`rigorml.runtime.metrics`
+  and checked against what ``result.json`` recorded (they must agree);
+* per arm and metric, over the replicate seeds: mean, sample sd, n, a t confidence interval,
+  median and interquartile mean;
+* per preregistered comparison, the paired per-seed differences treatment - control: mean, sd,
+  t interval, Cohen's d_z, a p-value, and the declared correction applied over the family.
+
+The p-value comes from the declared test when this module implements it (``t_test``, ``wilcoxon``,
+both over replicate seeds); otherwise from a paired t-test over seeds, and the output says so in
+each comparison's ``test`` entry and in ``notes``: the example-level tests (paired bootstrap,
+permutation, McNemar) are a later step.
+
+``write_evaluation(result, path)`` writes ``evaluation.json`` atomically and ``evaluation.md`` (the
+tables :func:`format_table` prints) next to it. The output holds no timestamps or absolute paths:
+the same runs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import spec_hash
+from .metrics import metric_function
+from .tracking import write_atomic, write_json_atomic
+
+#: Statuses of a run that ended with a final evaluation (``pruned`` sweep trials have none).
+FINISHED = ("finished", "early_stopped")
+
+#: Tests this module applies itself; any other declared test falls back to :data:`FALLBACK_TEST`.
+IMPLEMENTED_TESTS = ("t_test", "wilcoxon")
+FALLBACK_TEST = "t_test"
+
+#: Corrections for a family of p-values (``auto`` is resolved through ``evaluation.family``).
+CORRECTIONS = ("none", "bonferroni", "holm", "bh", "by")
+
+#: How close a recomputed metric must be to the one ``result.json`` recorded. Both come from the
+#: same scikit-learn function on the same float32 scores, so they agree to the last bit; the
+#: tolerance only absorbs a JSON round trip.
+REL_TOLERANCE, ABS_TOLERANCE = 1e-9, 1e-12
+
+
+class EvaluationError(RuntimeError):
+    """Nothing can be evaluated, the runs are not paired, or the saved predictions disagree with
+    ``result.json``. The message says which runs and what to do."""
+
+
+@dataclass
+class _Run:
+    """One run's evaluation inputs."""
+
+    arm: str
+    seed: int
+    ids: np.ndarray
+    y_true: np.ndarray
+    scores: np.ndarray
+    recorded: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        return f"{self.arm}/seed-{self.seed}"
+
+
+# --- the pass -----------------------------------------------------------------------------------
+
+
+def evaluate_experiment(resolved: dict, runs_root: str | Path) -> dict[str, Any]:
+    """Evaluate every run of ``resolved`` found under ``runs_root`` on ``evaluation.split``.
+
+    Inputs: ``resolved``, the resolved spec as JSON data (``config.resolved.json``); ``runs_root``,
+    the folder holding ``<arm>/seed-<seed>/`` for every arm (the variants, or ``base``) and
+    replicate seed.
+
+    Output: a JSON-serialisable dict (see the module docstring); ``missing`` lists the runs that
+    could not be evaluated with the reason, and ``complete`` is false when there are any.
+
+    Errors: :class:`EvaluationError` when no run can be evaluated, when runs hold different
+    examples or labels (naming them), or when a metric recomputed from a run's predictions differs
+    from the value its ``result.json`` recorded.
+    """
+    import platform
+
+    import scipy
+    import sklearn
+
+    runs_root = Path(runs_root)
+    evaluation = resolved.get("evaluation") or {}
+    split = evaluation.get("split", "test")
+    confidence = float(evaluation.get("confidence", 0.95))
+    alpha = float(evaluation.get("alpha", 0.05))
+    task = resolved["experiment"]["task"]
+    digest = spec_hash(resolved)
+    arms = arm_names(resolved)
+    seeds = list(resolved["seeds"]["replicates"])
+    primary = resolved["metrics"]["primary"]
+    comparisons = planned_comparisons(resolved)
+    metrics = _unique([primary, *resolved["metrics"]["secondary"], *(c["metric"] for c in comparisons)])
+
+    runs, missing = [], []
+    for arm in arms:
+        for seed in seeds:
+            run, reason = _load_run(runs_root, arm, seed, split, digest)
+            if run is None:
+                missing.append({"arm": arm, "seed": seed, "run_dir": f"{arm}/seed-{seed}", "reason": reason})
+            else:
+                runs.append(run)
+    if not runs:
+        reasons = "; ".join(f"{m['run_dir']}: {m['reason']}" for m in missing[:3])
+        raise EvaluationError(
+            f"nothing to evaluate in {runs_root}: none of the {len(missing)} runs ({len(arms)} arm(s) x "
+            f"{len(seeds)} seed(s)) has finished with predictions for the {split} split ({reasons}"
+            f"{'; ...' if len(missing) > 3 else ''}). Train them first (python train.py --all, or "
+            "rigorml run SPEC), or point at the folder that holds ARM/seed-SEED."
+        )
+    _check_pairing(runs, split)
+    values, sources, not_computed = _metric_values(runs, metrics, split, task)
+
+    per_arm: dict[str, dict] = {}
+    for arm in arms:
+        per_arm[arm] = {}
+        for metric in metrics:
+            by_seed = values[metric].get(arm, {})
+            if by_seed:
+                per_arm[arm][metric] = {
+                    **summarise_seeds(list(by_seed.values()), confidence),
+                    "seeds": list(by_seed),
+                    "values": list(by_seed.values()),
+                }
+
+    correction = _correction(evaluation)
+    compared = [_compare(c, values, confidence) for c in comparisons]
+    family = [i for i, c in enumerate(compared) if c["p_value"] is not None]
+    adjusted = adjust_p_values([compared[i]["p_value"] for i in family], correction)
+    for i, p in zip(family, adjusted):
+        compared[i]["p_adjusted"] = p
+        compared[i]["significant"] = p <= alpha
+    notes = _notes(compared, family, not_computed)
+    declared_effect = evaluation.get("effect_size", "cohens_dz")
+    if compared and declared_effect != "cohens_dz":
+        notes.append(f"The declared effect size ({declared_effect}) is not computed yet: d_z is reported.")
+
+    return {
+        "experiment": resolved["experiment"]["name"],
+        "task": task,
+        "config_sha256": digest,
+        "split": split,
+        "complete": not missing,
+        "arms": arms,
+        "replicate_seeds": seeds,
+        "runs_evaluated": [run.label for run in runs],
+        "missing": missing,
+        "examples": len(runs[0].ids),
+        "primary": primary,
+        "metrics": metrics,
+        "metric_sources": sources,
+        "not_computed": not_computed,
+        "confidence": confidence,
+        "per_arm": per_arm,
+        "comparisons": compared,
+        "effect_size": {"declared": evaluation.get("effect_size", "cohens_dz"), "reported": "cohens_dz"},
+        "correction": {
+            "method": correction,
+            "family": evaluation.get("family", "exploratory"),
+            "alpha": alpha,
+            "size": len(family),
+        },
+        "notes": notes,
+        "versions": {
+            "python": platform.python_version(),
+            "rigorml": _rigorml_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__,
+        },
+    }
+
+
+def arm_names(resolved: dict) -> list[str]:
+    """The arms that ran, as the compiled project lists them: baseline-role variants first, then
+    by name; ``["base"]`` when the spec declares no variants."""
+    variants = resolved.get("variants") or {}
+    if not variants:
+        return ["base"]
+    return sorted(sorted(variants), key=lambda name: (variants[name] or {}).get("role") != "baseline")
+
+
+def planned_comparisons(resolved: dict) -> list[dict]:
+    """The preregistered comparisons, each with ``name``, ``treatment``, ``control``, ``metric``,
+    ``test``, ``paired`` and ``alternative`` filled in.
+
+    The resolved spec already lists them (``evaluation.comparisons``; when the spec names only a
+    ``baseline``, resolving adds every other arm against it). A config that lists none but names a
+    baseline gets the same comparisons here, so the result does not depend on who filled them in.
+    """
+    evaluation = resolved.get("evaluation") or {}
+    primary = resolved["metrics"]["primary"]
+    declared = list(evaluation.get("comparisons") or [])
+    baseline = evaluation.get("baseline")
+    if not declared and baseline is not None:
+        declared = [{"treatment": arm, "control": baseline} for arm in arm_names(resolved) if arm != baseline]
+    out = []
+    for comparison in declared:
+        treatment, control = comparison["treatment"], comparison["control"]
+        out.append(
+            {
+                "name": comparison.get("name") or f"{treatment}-vs-{control}",
+                "treatment": treatment,
+                "control": control,
+                "metric": comparison.get("metric") or primary,
+                "test": comparison.get("test") or "paired_bootstrap",
+                "paired": comparison.get("paired", True),
+                "alternative": comparison.get("alternative") or "two-sided",
+            }
+        )
+    return out
+
+
+# --- statistics over seeds ----------------------------------------------------------------------
+
+
+def summarise_seeds(values: list[float], confidence: float = 0.95) -> dict[str, Any]:
+    """Mean, sample sd (n - 1), n, a t confidence interval at ``confidence``, median and IQM.
+
+    The interval is mean +- t(n - 1) * sd / sqrt(n); sd and the interval are None for a single
+    value. IQM, the interquartile mean, is the mean of the middle half of the values (a quarter
+    cut from each end, ``scipy.stats.trim_mean(values, 0.25)``): robust to one odd seed, and less
+    noisy than the median.
+    """
+    from scipy import stats
+
+    array = np.asarray(values, dtype=np.float64)
+    n = len(array)
+    mean = float(array.mean())
+    sd = float(array.std(ddof=1)) if n > 1 else None
+    return {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "ci": _t_interval(mean, sd, n, confidence),
+        "median": float(np.median(array)),
+        "iqm": float(stats.trim_mean(array, 0.25)),
+    }
+
+
+def _t_interval(mean: float, sd: float | None, n: int, confidence: float) -> list[float] | None:
+    from scipy import stats
+
+    if sd is None or n < 2:
+        return None
+    half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    return [mean - half, mean + half]
+
+
+def paired_difference(
+    treatment: list[float], control: list[float], confidence: float = 0.95, alternative: str = "two-sided"
+) -> dict[str, Any]:
+    """The per-seed differences ``treatment - control`` (paired by seed, in the same order).
+
+    Returns mean, sd, n and t interval of the differences (:func:`summarise_seeds`), ``d_z`` (mean
+    over sd of the differences: Cohen's d for paired data; None when the differences do not
+    vary), and ``t_test``: t, degrees of freedom and p-value of ``scipy.stats.ttest_rel`` with
+    ``alternative`` about the difference (``greater``: treatment above control), None when it is
+    undefined (fewer than two seeds, or differences that do not vary).
+    """
+    from scipy import stats
+
+    t_values = np.asarray(treatment, dtype=np.float64)
+    c_values = np.asarray(control, dtype=np.float64)
+    if t_values.shape != c_values.shape:
+        raise ValueError(f"paired values need the same length, not {len(t_values)} and {len(c_values)}")
+    differences = t_values - c_values
+    summary = summarise_seeds(list(differences), confidence)
+    sd = summary["sd"]
+    varies = sd is not None and sd > 0
+    out = {
+        "differences": [float(d) for d in differences],
+        "mean": summary["mean"],
+        "sd": sd,
+        "n": summary["n"],
+        "ci": summary["ci"],
+        "d_z": summary["mean"] / sd if varies else None,
+        "t_test": None,
+    }
+    if varies:
+        test = stats.ttest_rel(t_values, c_values, alternative=alternative)
+        out["t_test"] = {"t": float(test.statistic), "df": len(differences) - 1, "p_value": float(test.pvalue)}
+    return out
+
+
+def adjust_p_values(p_values: list[float], method: str) -> list[float]:
+    """p-values adjusted for a family of tests, in the order given.
+
+    ``method``: ``none``; ``bonferroni`` (m p); ``holm`` (step-down: the i-th smallest times
+    m - i + 1, kept non-decreasing); ``bh`` (Benjamini-Hochberg step-up: the i-th smallest times
+    m / i, kept non-increasing from the largest); ``by`` (Benjamini-Yekutieli: BH times
+    sum_{k<=m} 1/k, valid under any dependence). All capped at 1. A test rejects at level alpha
+    when its adjusted p-value is <= alpha (the same decisions as statsmodels' ``multipletests``
+    with ``bonferroni``, ``holm``, ``fdr_bh``, ``fdr_by``).
+    Raises ValueError for another method or a p-value outside [0, 1].
+    """
+    if method not in CORRECTIONS:
+        raise ValueError(f"unknown correction {method!r}; use one of {', '.join(CORRECTIONS)}")
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.size == 0:
+        return []
+    if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
+        raise ValueError("p-values must lie in [0, 1]")
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order]
+    rank = np.arange(1, m + 1)
+    if method == "none":
+        adjusted_ranked = ranked
+    elif method == "bonferroni":
+        adjusted_ranked = ranked * m
+    elif method == "holm":
+        adjusted_ranked = np.maximum.accumulate(ranked * (m - rank + 1))
+    else:
+        factor = m / rank
+        if method == "by":
+            factor = factor * np.sum(1.0 / rank)
+        adjusted_ranked = np.minimum.accumulate((ranked * factor)[::-1])[::-1]
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(adjusted_ranked, 1.0)
+    return [float(value) for value in adjusted]
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def write_evaluation(result: dict, path: str | Path) -> tuple[Path, Path]:
+    """Write ``result`` to ``path`` (``evaluation.json``) atomically, and :func:`format_table`'s
+    Markdown next to it (same name, ``.md``). Returns both paths. Raises OSError if either
+    cannot be written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    markdown = path.with_suffix(".md")
+    write_json_atomic(path, result)
+    write_atomic(markdown, format_table(result).encode("utf-8"))
+    return path, markdown
+
+
+def format_table(result: dict) -> str:
+    """The evaluation as short Markdown: one table per metric (arms x summary statistics), the
+    comparisons, the runs that are missing and the notes."""
+    level = _percent(result["confidence"])
+    lines = [
+        f"# Evaluation of {_cell(result['experiment'])} ({_cell(result['split'])} split)",
+        "",
+        f"{len(result['runs_evaluated'])} of {len(result['arms']) * len(result['replicate_seeds'])} runs "
+        f"evaluated on {result['examples']} examples; config sha256 `{result['config_sha256']}`.",
+    ]
+    for metric in result["metrics"]:
+        rows = [(arm, stats[metric]) for arm, stats in result["per_arm"].items() if metric in stats]
+        if not rows:
+            continue
+        primary = " (primary)" if metric == result["primary"] else ""
+        lines += ["", f"## {_cell(metric)}{primary}", ""]
+        lines += [f"| arm | n | mean | sd | {level} CI | median | IQM |", "|---|---:|---:|---:|---|---:|---:|"]
+        for arm, s in rows:
+            lines.append(
+                f"| {_cell(arm)} | {s['n']} | {_num(s['mean'])} | {_num(s['sd'])} | {_interval(s['ci'])} "
+                f"| {_num(s['median'])} | {_num(s['iqm'])} |"
+            )
+    if result["comparisons"]:
+        method = result["correction"]["method"]
+        lines += ["", "## Comparisons (treatment - control, paired by seed)", ""]
+        lines += [
+            f"| comparison | metric | n | mean difference | {level} CI | d_z | test | p | p ({method}) | favours |",
+            "|---|---|---:|---:|---|---:|---|---:|---:|---|",
+        ]
+        for c in result["comparisons"]:
+            lines.append(
+                f"| {_cell(c['name'])} | {_cell(c['metric'])} | {c['n']} | {_num(c['mean'])} | {_interval(c['ci'])} "
+                f"| {_num(c['d_z'])} | {_cell(c['test']['applied'] or '-')} | {_p(c['p_value'])} "
+                f"| {_p(c['p_adjusted'])} | {_cell(c['favours'] or '-')} |"
+            )
+    if result["missing"]:
+        lines += ["", "## Not evaluated", ""]
+        lines += [f"- {_cell(m['run_dir'])}: {_cell(m['reason'])}" for m in result["missing"]]
+    if result["notes"]:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {_cell(note)}" for note in result["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+# --- loading and checking runs ------------------------------------------------------------------
+
+
+def _load_run(root: Path, arm: str, seed: int, split: str, digest: str) -> tuple[_Run | None, str]:
+    """The run at ``root/arm/seed-<seed>``, or None and why it cannot be evaluated."""
+    import json
+
+    run_dir = root / arm / f"seed-{seed}"
+    if not run_dir.is_dir():
+        return None, "not run (no run directory)"
+    try:
+        result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, "no result.json (the run never started)"
+    except (OSError, ValueError) as exc:
+        return None, f"result.json cannot be read ({exc})"
+    status = result.get("status")
+    if status not in FINISHED:
+        hint = "train it again to resume it" if status == "running" else "it has no final evaluation"
+        return None, f"not finished (status {status!r}): {hint}"
+    if result.get("config_sha256") != digest:
+        recorded = str(result.get("config_sha256"))[:12]
+        return None, f"trained with another configuration (sha256 {recorded}..., this one {digest[:12]}...)"
+    predictions = run_dir / "predictions" / f"{split}.npz"
+    if not predictions.is_file():
+        why = " (training saves predictions for val and test only)" if split == "train" else ""
+        return None, f"no predictions/{split}.npz{why}"
+    try:
+        with np.load(predictions, allow_pickle=False) as saved:
+            ids, y_true, scores = saved["ids"], saved["y_true"], saved["scores"]
+    except (OSError, ValueError, KeyError) as exc:
+        return None, f"predictions/{split}.npz cannot be read ({exc})"
+    if not len(ids) == len(y_true) == len(scores):
+        return None, f"predictions/{split}.npz holds {len(ids)} ids, {len(y_true)} labels and {len(scores)} scores"
+    return _Run(arm, seed, ids, y_true, scores, dict(result.get("metrics") or {})), ""
+
+
+def _check_pairing(runs: list[_Run], split: str) -> None:
+    """Every run holds the same examples in the same order with the same labels, or raise."""
+    reference = runs[0]
+    problems = []
+    for run in runs[1:]:
+        problem = _pairing_problem(reference, run)
+        if problem:
+            problems.append(f"{run.label}: {problem}")
+    if problems:
+        raise EvaluationError(
+            f"the runs are not paired on the {split} split: compared with {reference.label}, "
+            + "; ".join(problems)
+            + ". Every arm and seed must be evaluated on the same examples (the split depends on "
+            "data.split_seed only); retrain the runs named here with this configuration."
+        )
+
+
+def _pairing_problem(reference: _Run, run: _Run) -> str | None:
+    if len(run.ids) != len(reference.ids):
+        return f"{len(run.ids)} examples instead of {len(reference.ids)}"
+    if not np.array_equal(run.ids, reference.ids):
+        if np.array_equal(np.sort(run.ids), np.sort(reference.ids)):
+            return "the same examples in a different order"
+        at = int(np.flatnonzero(run.ids != reference.ids)[0])
+        return f"different example ids (first at position {at}: {run.ids[at].item()!r} instead of {reference.ids[at].item()!r})"
+    if not np.array_equal(run.y_true, reference.y_true):
+        at = int(np.flatnonzero(run.y_true != reference.y_true)[0])
+        return (
+            f"different labels (first for example {run.ids[at].item()!r}: {run.y_true[at].item()!r} "
+            f"instead of {reference.y_true[at].item()!r})"
+        )
+    return None
+
+
+def _metric_values(runs: list[_Run], metrics: list[str], split: str, task: str):
+    """``{metric: {arm: {seed: value}}}`` recomputed from the predictions where the runtime can,
+    else taken from result.json; how each metric was obtained; metrics with no value at all.
+    Raises EvaluationError when a recomputed value differs from the recorded one."""
+    values: dict[str, dict[str, dict[int, float]]] = {metric: {} for metric in metrics}
+    sources: dict[str, str] = {}
+    not_computed: dict[str, str] = {}
+    disagreements = []
+    for metric in metrics:
+        fn = metric_function(metric, task)
+        key = f"{split}/{metric}"
+        sources[metric] = "recomputed from predictions" if fn is not None else "result.json"
+        for run in runs:
+            recorded = _recorded_number(run.recorded.get(key))
+            if fn is None:
+                if recorded is not None and math.isfinite(recorded):
+                    values[metric].setdefault(run.arm, {})[run.seed] = recorded
+                continue
+            value = float(fn(run.y_true, run.scores))
+            if recorded is None:
+                disagreements.append(f"{run.label} {key}: recomputed {value!r}, result.json has none")
+            elif not (
+                math.isclose(value, recorded, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
+                or (math.isnan(value) and math.isnan(recorded))
+            ):
+                disagreements.append(f"{run.label} {key}: recomputed {value!r}, result.json has {recorded!r}")
+            if math.isfinite(value):
+                values[metric].setdefault(run.arm, {})[run.seed] = value
+        if not values[metric]:
+            del sources[metric]
+            not_computed[metric] = (
+                f"no implementation for {task} in rigorml.runtime.metrics, and no run recorded {key}"
+                if fn is None
+                else f"not a finite number in any run on the {split} split"
+            )
+    if disagreements:
+        raise EvaluationError(
+            "metrics recomputed from the saved predictions disagree with result.json: "
+            + "; ".join(disagreements)
+            + ". The predictions or result.json were changed after training, or come from different "
+            "runs: retrain the runs named here."
+        )
+    return values, sources, not_computed
+
+
+# --- comparisons ----------------------------------------------------------------------------------
+
+
+def _compare(comparison: dict, values: dict, confidence: float) -> dict:
+    """One comparison's paired analysis over the seeds both arms have."""
+    from ..schemas.vocabulary import parse_metric
+
+    metric = comparison["metric"]
+    by_arm = values.get(metric, {})
+    treatment, control = by_arm.get(comparison["treatment"], {}), by_arm.get(comparison["control"], {})
+    seeds = [seed for seed in treatment if seed in control]
+    info, _ = parse_metric(metric)
+    higher = info.higher_is_better if info is not None else None
+    declared = comparison["test"]
+    out = {
+        **comparison,
+        "direction": None if higher is None else "higher is better" if higher else "lower is better",
+        "seeds": seeds,
+        "n": len(seeds),
+        "mean": None,
+        "sd": None,
+        "ci": None,
+        "d_z": None,
+        "differences": [],
+        "favours": None,
+        "test": {"declared": declared, "applied": None, "note": None},
+        "t_test": None,
+        "p_value": None,
+        "p_adjusted": None,
+        "significant": None,
+    }
+    if not seeds:
+        out["test"]["note"] = f"no seed where both arms have {metric}: nothing to compare"
+        return out
+    paired = paired_difference(
+        [treatment[s] for s in seeds], [control[s] for s in seeds], confidence, comparison["alternative"]
+    )
+    out.update({k: paired[k] for k in ("mean", "sd", "ci", "d_z", "differences", "t_test")})
+    if higher is not None and paired["mean"] != 0:
+        out["favours"] = "treatment" if (paired["mean"] > 0) == higher else "control"
+    elif paired["mean"] == 0:
+        out["favours"] = "neither"
+    applied = declared if declared in IMPLEMENTED_TESTS and comparison["paired"] else FALLBACK_TEST
+    p_value = _p_value(applied, paired, comparison["alternative"])
+    if p_value is None:
+        out["test"]["note"] = "no p-value: it needs two seeds or more whose differences vary"
+        return out
+    out["test"]["applied"] = applied
+    out["p_value"] = p_value
+    if applied != declared or not comparison["paired"]:
+        declared_as = declared + ("" if comparison["paired"] else ", unpaired")
+        out["test"]["note"] = (
+            f"the declared test ({declared_as}) is not applied yet: this p-value is a paired t-test "
+            "over replicate seeds"
+        )
+    return out
+
+
+def _p_value(test: str, paired: dict, alternative: str) -> float | None:
+    if test == "t_test":
+        return paired["t_test"]["p_value"] if paired["t_test"] else None
+    from scipy import stats
+
+    differences = np.asarray(paired["differences"])
+    if len(differences) < 2 or not np.any(differences != 0):
+        return None
+    p = float(stats.wilcoxon(differences, alternative=alternative).pvalue)
+    return p if math.isfinite(p) else None
+
+
+def _correction(evaluation: dict) -> str:
+    correction = evaluation.get("correction", "auto")
+    if correction == "auto":
+        return "bh" if evaluation.get("family", "exploratory") == "exploratory" else "bonferroni"
+    return correction
+
+
+def _notes(compared: list[dict], family: list[int], not_computed: dict[str, str]) -> list[str]:
+    notes = []
+    fallback = sorted({c["test"]["declared"] for c in compared if c["test"]["note"] and c["test"]["applied"]})
+    if fallback:
+        notes.append(
+            f"Declared test(s) not applied yet: {', '.join(fallback)}. Their p-values here are paired "
+            "t-tests over replicate seeds; the example-level tests come with the full statistics step."
+        )
+    left_out = [c["name"] for i, c in enumerate(compared) if i not in family]
+    if left_out:
+        notes.append(f"No p-value, so outside the corrected family: {', '.join(left_out)}.")
+    for metric, why in not_computed.items():
+        notes.append(f"{metric}: {why}.")
+    return notes
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _recorded_number(value) -> float | None:
+    """A metric as result.json holds it: a number, or the name the tracker writes for a
+    non-finite one ("NaN", "Infinity", "-Infinity"); None for anything else."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if value in ("NaN", "Infinity", "-Infinity"):
+        return float(value.replace("Infinity", "inf"))
+    return None
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _rigorml_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rigorml")
+    except PackageNotFoundError:  # a source tree without an install
+        return "0+unknown"
+
+
+def _cell(text) -> str:
+    """Text for a Markdown table cell or list item: one printable line, pipes escaped."""
+    line = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
+    return line.replace("|", "\\|")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _interval(ci: list[float] | None) -> str:
+    return "-" if ci is None else f"[{ci[0]:.4f}, {ci[1]:.4f}]"
+
+
+def _percent(level: float) -> str:
+    return f"{level * 100:g}%"

@@ -1,0 +1,652 @@
+"""The evaluation step: runs -> paired, checked, aggregated, compared (``rigorml.runtime.evaluate``),
+and the compiled project's ``evaluate.py`` over it.
+
+Two kinds of inputs: real runs (a compiled project trained with its own ``train.py --all``: two arms
+x three seeds on iris, a few seconds) for the end-to-end behaviour, and synthetic run directories
+(``result.json`` + ``predictions/test.npz`` written here) for the edge cases a real run does not
+produce on demand: unpaired examples, tampered results, missing and unfinished runs.
+Statistics are checked against scipy and statsmodels, and against published worked examples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from rigorml.compiler.resolve import resolve_spec
+from rigorml.compiler.source import SourceMap
+from rigorml.compiler.validate import validate_data
+from rigorml.runtime.config import spec_hash
+from rigorml.runtime.evaluate import (
+    EvaluationError,
+    adjust_p_values,
+    evaluate_experiment,
+    format_table,
+    paired_difference,
+    planned_comparisons,
+    summarise_seeds,
+    write_evaluation,
+)
+from rigorml.runtime.metrics import metric_function
+from rigorml.schemas.spec import Spec
+
+
+def resolved_spec(**sections) -> dict:
+    """The resolved form of a small classification spec with ``sections`` replaced."""
+    data = {
+        "version": 1,
+        "experiment": {"name": "eval-test", "task": "classification"},
+        "seeds": {"replicates": 4},
+        "data": {"source": "builtin:iris"},
+        "model": {"source": "builtin:mlp"},
+        "variants": {"baseline": {"role": "baseline"}, "wide": {}, "deep": {}},
+        "metrics": {"primary": "f1_macro", "secondary": ["accuracy", "log_loss"]},
+        "evaluation": {"baseline": "baseline", "correction": "holm"},
+        **sections,
+    }
+    assert not validate_data(data, SourceMap()).diagnostics
+    return resolve_spec(Spec.model_validate(data))[1]
+
+
+# --- synthetic runs -------------------------------------------------------------------------------
+
+N_EXAMPLES, N_CLASSES = 60, 3
+Y_TRUE = np.random.default_rng(7).integers(0, N_CLASSES, N_EXAMPLES)
+IDS = np.arange(1000, 1000 + N_EXAMPLES)
+
+
+def synthetic_scores(arm: str, seed: int) -> np.ndarray:
+    """Logits that get an arm- and seed-dependent share of the examples right."""
+    rng = np.random.default_rng([sum(map(ord, arm)), seed])
+    skill = {"baseline": 1.0, "wide": 1.6, "deep": 1.2}.get(arm, 1.0)
+    scores = rng.normal(size=(N_EXAMPLES, N_CLASSES)).astype(np.float32)
+    scores[np.arange(N_EXAMPLES), Y_TRUE] += np.float32(skill)
+    return scores
+
+
+def write_run(root: Path, resolved: dict, arm: str, seed: int, *, ids=IDS, y_true=Y_TRUE, scores=None,
+              status="finished", metrics=None, split="test") -> Path:  # fmt: skip
+    """A run directory as train_run leaves it; ``metrics`` defaults to what the predictions give."""
+    run_dir = root / arm / f"seed-{seed}"
+    (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
+    scores = synthetic_scores(arm, seed) if scores is None else scores
+    np.savez(run_dir / "predictions" / f"{split}.npz", ids=ids, y_true=y_true, scores=scores)
+    if metrics is None:
+        task = resolved["experiment"]["task"]
+        names = [resolved["metrics"]["primary"], *resolved["metrics"]["secondary"]]
+        metrics = {f"{split}/{n}": fn(y_true, scores) for n in names if (fn := metric_function(n, task))}
+        metrics[f"{split}/loss"] = 0.5
+    result = {"status": status, "arm": arm, "replicate": seed, "metrics": metrics, "config_sha256": spec_hash(resolved)}
+    (run_dir / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    return run_dir
+
+
+def write_all(root: Path, resolved: dict) -> None:
+    arms = list(resolved["variants"]) or ["base"]
+    for arm in arms:
+        for seed in resolved["seeds"]["replicates"]:
+            write_run(root, resolved, arm, seed)
+
+
+def metric_of(arm: str, seed: int, name: str = "f1_macro") -> float:
+    return metric_function(name, "classification")(Y_TRUE, synthetic_scores(arm, seed))
+
+
+# --- loading, pairing, checking ---------------------------------------------------------------------
+
+
+def test_every_run_is_evaluated_when_all_finished(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    assert result["complete"] and result["missing"] == []
+    assert result["arms"] == ["baseline", "deep", "wide"]  # the baseline first
+    assert len(result["runs_evaluated"]) == 12 and result["examples"] == N_EXAMPLES
+    assert result["split"] == "test" and result["config_sha256"] == spec_hash(resolved)
+
+
+def test_recomputed_metrics_are_the_recorded_ones(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    recorded = json.loads((tmp_path / "wide" / "seed-2" / "result.json").read_text())["metrics"]
+    stats_ = result["per_arm"]["wide"]["accuracy"]
+    assert stats_["values"][stats_["seeds"].index(2)] == recorded["test/accuracy"]
+    assert result["metric_sources"]["f1_macro"] == "recomputed from predictions"
+
+
+def test_a_metric_that_differs_from_result_json_is_an_error_naming_the_run(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    tampered = tmp_path / "deep" / "seed-1" / "result.json"
+    result = json.loads(tampered.read_text())
+    result["metrics"]["test/f1_macro"] += 0.01
+    tampered.write_text(json.dumps(result))
+    with pytest.raises(EvaluationError, match=r"deep/seed-1 test/f1_macro: recomputed .* result.json has"):
+        evaluate_experiment(resolved, tmp_path)
+
+
+def test_a_metric_missing_from_result_json_is_an_error(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    write_run(tmp_path, resolved, "wide", 0, metrics={"test/f1_macro": metric_of("wide", 0)})
+    with pytest.raises(EvaluationError, match=r"wide/seed-0 test/accuracy: recomputed .* result.json has none"):
+        evaluate_experiment(resolved, tmp_path)
+
+
+def test_different_example_ids_are_an_error_naming_the_runs(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    other = IDS.copy()
+    other[5] = 1
+    write_run(tmp_path, resolved, "wide", 3, ids=other)
+    with pytest.raises(EvaluationError) as caught:
+        evaluate_experiment(resolved, tmp_path)
+    message = str(caught.value)
+    assert "not paired" in message and "compared with baseline/seed-0" in message
+    assert "wide/seed-3: different example ids (first at position 5: 1 instead of 1005)" in message
+    assert "deep/" not in message  # only the runs that differ are named
+
+
+def test_the_same_examples_in_another_order_are_an_error(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    order = np.roll(np.arange(N_EXAMPLES), 1)
+    write_run(tmp_path, resolved, "deep", 2, ids=IDS[order], y_true=Y_TRUE[order])
+    with pytest.raises(EvaluationError, match=r"deep/seed-2: the same examples in a different order"):
+        evaluate_experiment(resolved, tmp_path)
+
+
+def test_different_labels_are_an_error(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    labels = Y_TRUE.copy()
+    labels[3] = (labels[3] + 1) % N_CLASSES
+    write_run(tmp_path, resolved, "wide", 1, y_true=labels)
+    with pytest.raises(EvaluationError, match=rf"wide/seed-1: different labels \(first for example 1003: {labels[3]} instead of {Y_TRUE[3]}\)"):
+        evaluate_experiment(resolved, tmp_path)
+
+
+def test_a_different_number_of_examples_is_an_error(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    write_run(tmp_path, resolved, "wide", 1, ids=IDS[:-1], y_true=Y_TRUE[:-1], scores=synthetic_scores("wide", 1)[:-1])
+    with pytest.raises(EvaluationError, match=rf"wide/seed-1: {N_EXAMPLES - 1} examples instead of {N_EXAMPLES}"):
+        evaluate_experiment(resolved, tmp_path)
+
+
+def test_missing_and_unusable_runs_are_reported_with_the_reason(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    shutil.rmtree(tmp_path / "wide" / "seed-0")
+    write_run(tmp_path, resolved, "wide", 1, status="running")
+    (tmp_path / "deep" / "seed-2" / "predictions" / "test.npz").unlink()
+    other = resolved_spec(training={"epochs": 3})
+    write_run(tmp_path, other, "deep", 3)
+    (tmp_path / "baseline" / "seed-3" / "result.json").unlink()
+    result = evaluate_experiment(resolved, tmp_path)
+    reasons = {m["run_dir"]: m["reason"] for m in result["missing"]}
+    assert reasons == {
+        "baseline/seed-3": "no result.json (the run never started)",
+        "deep/seed-2": "no predictions/test.npz",
+        "deep/seed-3": reasons["deep/seed-3"],
+        "wide/seed-0": "not run (no run directory)",
+        "wide/seed-1": "not finished (status 'running'): train it again to resume it",
+    }
+    assert reasons["deep/seed-3"].startswith("trained with another configuration (sha256 ")
+    assert not result["complete"]
+    assert "## Not evaluated" in format_table(result) and "- wide/seed-0: not run" in format_table(result)
+
+
+def test_comparisons_use_the_seeds_both_arms_have(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    shutil.rmtree(tmp_path / "wide" / "seed-0")
+    shutil.rmtree(tmp_path / "baseline" / "seed-3")
+    result = evaluate_experiment(resolved, tmp_path)
+    wide = next(c for c in result["comparisons"] if c["treatment"] == "wide")
+    assert wide["seeds"] == [1, 2] and wide["n"] == 2
+    assert result["per_arm"]["wide"]["f1_macro"]["n"] == 3
+
+
+def test_nothing_to_evaluate_is_an_actionable_error(tmp_path):
+    with pytest.raises(EvaluationError) as caught:
+        evaluate_experiment(resolved_spec(), tmp_path / "runs")
+    message = str(caught.value)
+    assert "nothing to evaluate" in message and "none of the 12 runs (3 arm(s) x 4 seed(s))" in message
+    assert "python train.py --all" in message and "baseline/seed-0: not run" in message
+
+
+def test_the_train_split_cannot_be_evaluated_and_says_why(tmp_path):
+    resolved = resolved_spec(evaluation={"split": "train", "baseline": "baseline"})
+    write_all(tmp_path, resolved)
+    with pytest.raises(EvaluationError, match=r"saves predictions for val and test only"):
+        evaluate_experiment(resolved, tmp_path)
+
+
+def test_the_val_split_is_evaluated_when_the_spec_says_so(tmp_path):
+    resolved = resolved_spec(evaluation={"split": "val", "baseline": "baseline"})
+    for arm in resolved["variants"]:
+        for seed in resolved["seeds"]["replicates"]:
+            write_run(tmp_path, resolved, arm, seed, split="val")
+    result = evaluate_experiment(resolved, tmp_path)
+    assert result["split"] == "val" and result["complete"]
+
+
+def test_a_metric_the_runtime_cannot_compute_comes_from_result_json(tmp_path):
+    resolved = resolved_spec(metrics={"primary": "f1_macro", "secondary": ["loss"]})
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    assert result["metric_sources"]["loss"] == "result.json"
+    assert result["per_arm"]["wide"]["loss"]["mean"] == 0.5
+
+
+def test_a_metric_nobody_computed_is_listed_as_not_computed(tmp_path):
+    resolved = resolved_spec(metrics={"primary": "f1_macro", "custom": {"mine": "pkg.metrics:mine"}, "secondary": ["mine"]})
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    assert "mine" in result["not_computed"] and "mine" not in result["per_arm"]["wide"]
+    assert any(note.startswith("mine: ") for note in result["notes"])
+
+
+def test_a_non_finite_recorded_value_is_left_out(tmp_path):
+    resolved = resolved_spec(metrics={"primary": "f1_macro", "secondary": ["loss"]})
+    write_all(tmp_path, resolved)
+    run = tmp_path / "wide" / "seed-1" / "result.json"
+    result = json.loads(run.read_text())
+    result["metrics"]["test/loss"] = "Infinity"  # how the tracker writes a non-finite number
+    run.write_text(json.dumps(result))
+    loss = evaluate_experiment(resolved, tmp_path)["per_arm"]["wide"]["loss"]
+    assert loss["seeds"] == [0, 2, 3] and loss["n"] == 3
+
+
+def test_regression_runs_are_evaluated_with_their_direction(tmp_path):
+    resolved = resolved_spec(
+        experiment={"name": "eval-reg", "task": "regression"},
+        data={"source": "builtin:diabetes"},
+        metrics={"primary": "mae", "secondary": ["r2"]},
+        variants={"baseline": {"role": "baseline"}, "better": {}},
+    )
+    y_true = np.linspace(-1, 1, N_EXAMPLES).astype(np.float32)
+    for arm, noise in (("baseline", 0.5), ("better", 0.2)):
+        for seed in resolved["seeds"]["replicates"]:
+            rng = np.random.default_rng(seed)
+            scores = (y_true + noise * rng.normal(size=N_EXAMPLES)).astype(np.float32).reshape(-1, 1)
+            write_run(tmp_path, resolved, arm, seed, y_true=y_true, scores=scores)
+    result = evaluate_experiment(resolved, tmp_path)
+    (comparison,) = result["comparisons"]
+    assert comparison["metric"] == "mae" and comparison["direction"] == "lower is better"
+    assert comparison["mean"] < 0 and comparison["favours"] == "treatment"
+    assert result["per_arm"]["better"]["r2"]["mean"] > result["per_arm"]["baseline"]["r2"]["mean"]
+
+
+# --- aggregation over seeds -------------------------------------------------------------------------
+
+
+def test_per_arm_statistics_agree_with_numpy_and_scipy(tmp_path):
+    resolved = resolved_spec(evaluation={"baseline": "baseline", "confidence": 0.9})
+    write_all(tmp_path, resolved)
+    stats_ = evaluate_experiment(resolved, tmp_path)["per_arm"]["deep"]["f1_macro"]
+    values = np.array([metric_of("deep", seed) for seed in range(4)])
+    low, high = stats.t.interval(0.9, 3, loc=values.mean(), scale=stats.sem(values))
+    assert stats_["values"] == list(values) and stats_["seeds"] == [0, 1, 2, 3]
+    assert stats_["n"] == 4 and stats_["mean"] == pytest.approx(values.mean(), abs=1e-15)
+    assert stats_["sd"] == pytest.approx(values.std(ddof=1), abs=1e-15)
+    assert stats_["ci"] == pytest.approx([low, high], abs=1e-12)
+    assert stats_["median"] == pytest.approx(np.median(values), abs=1e-15)
+
+
+def test_iqm_is_the_mean_of_the_middle_half():
+    values = [0.9, 0.1, 0.5, 0.7, 0.3, 0.8, 0.2, 0.6]  # sorted: .1 .2 | .3 .5 .6 .7 | .8 .9
+    assert summarise_seeds(values)["iqm"] == pytest.approx((0.3 + 0.5 + 0.6 + 0.7) / 4)
+
+
+def test_one_seed_has_no_sd_and_no_interval():
+    assert summarise_seeds([0.8]) == {"n": 1, "mean": 0.8, "sd": None, "ci": None, "median": 0.8, "iqm": 0.8}
+
+
+def test_paired_difference_agrees_with_scipy_ttest_rel():
+    treatment, control = [0.81, 0.84, 0.80, 0.86, 0.83], [0.79, 0.80, 0.81, 0.82, 0.78]
+    diff = np.subtract(treatment, control)
+    for alternative in ("two-sided", "greater", "less"):
+        out = paired_difference(treatment, control, 0.95, alternative)
+        expected = stats.ttest_rel(treatment, control, alternative=alternative)
+        assert out["t_test"]["p_value"] == pytest.approx(expected.pvalue, rel=1e-12)
+        assert out["t_test"]["t"] == pytest.approx(expected.statistic, rel=1e-12) and out["t_test"]["df"] == 4
+    assert out["mean"] == pytest.approx(diff.mean()) and out["sd"] == pytest.approx(diff.std(ddof=1))
+    assert out["d_z"] == pytest.approx(diff.mean() / diff.std(ddof=1))
+    low, high = stats.t.interval(0.95, 4, loc=diff.mean(), scale=stats.sem(diff))
+    assert out["ci"] == pytest.approx([low, high])
+
+
+def test_differences_that_do_not_vary_have_no_effect_size_or_p_value():
+    out = paired_difference([0.5, 0.6, 0.7], [0.4, 0.5, 0.6])
+    assert out["mean"] == pytest.approx(0.1) and out["d_z"] is None and out["t_test"] is None
+
+
+# --- comparisons ----------------------------------------------------------------------------------
+
+
+def test_comparisons_are_paired_by_seed_with_p_values_and_the_declared_correction(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    assert [c["name"] for c in result["comparisons"]] == ["wide-vs-baseline", "deep-vs-baseline"]  # the config's order
+    p_values = []
+    for comparison in result["comparisons"]:
+        treatment = [metric_of(comparison["treatment"], s) for s in range(4)]
+        control = [metric_of("baseline", s) for s in range(4)]
+        assert comparison["differences"] == pytest.approx(np.subtract(treatment, control).tolist(), abs=1e-15)
+        assert comparison["p_value"] == pytest.approx(stats.ttest_rel(treatment, control).pvalue, rel=1e-12)
+        assert comparison["direction"] == "higher is better"
+        p_values.append(comparison["p_value"])
+    assert result["correction"] == {"method": "holm", "family": "exploratory", "alpha": 0.05, "size": 2}
+    assert [c["p_adjusted"] for c in result["comparisons"]] == adjust_p_values(p_values, "holm")
+    assert [c["significant"] for c in result["comparisons"]] == [p <= 0.05 for p in adjust_p_values(p_values, "holm")]
+
+
+def test_the_declared_bootstrap_is_labelled_as_not_applied(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    test = result["comparisons"][0]["test"]
+    assert test["declared"] == "paired_bootstrap" and test["applied"] == "t_test"
+    assert "not applied yet" in test["note"]
+    assert any("not applied yet: paired_bootstrap" in note for note in result["notes"])
+    assert "not applied yet" in format_table(result)
+
+
+def test_a_declared_t_test_or_wilcoxon_is_applied(tmp_path):
+    comparisons = [
+        {"treatment": "wide", "control": "baseline", "test": "t_test", "alternative": "greater"},
+        {"treatment": "deep", "control": "baseline", "test": "wilcoxon"},
+    ]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons, "correction": "none"})
+    write_all(tmp_path, resolved)
+    t_test, wilcoxon = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    wide = [metric_of("wide", s) for s in range(4)]
+    deep = [metric_of("deep", s) for s in range(4)]
+    base = [metric_of("baseline", s) for s in range(4)]
+    assert t_test["test"] == {"declared": "t_test", "applied": "t_test", "note": None}
+    assert t_test["p_value"] == pytest.approx(stats.ttest_rel(wide, base, alternative="greater").pvalue, rel=1e-12)
+    assert wilcoxon["test"] == {"declared": "wilcoxon", "applied": "wilcoxon", "note": None}
+    assert wilcoxon["p_value"] == pytest.approx(stats.wilcoxon(np.subtract(deep, base)).pvalue, rel=1e-12)
+    assert wilcoxon["p_adjusted"] == wilcoxon["p_value"]  # correction: none
+
+
+def test_a_lower_is_better_metric_favours_the_arm_with_the_lower_value(tmp_path):
+    comparisons = [{"treatment": "wide", "control": "baseline", "metric": "log_loss"}]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons})
+    write_all(tmp_path, resolved)
+    (comparison,) = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    assert comparison["direction"] == "lower is better" and comparison["metric"] == "log_loss"
+    assert comparison["mean"] < 0 and comparison["favours"] == "treatment"  # wide has the lower log loss
+
+
+def test_a_declared_effect_size_other_than_d_z_is_labelled(tmp_path):
+    resolved = resolved_spec(evaluation={"baseline": "baseline", "effect_size": "hedges_g"})
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    assert result["effect_size"] == {"declared": "hedges_g", "reported": "cohens_dz"}
+    assert "The declared effect size (hedges_g) is not computed yet: d_z is reported." in result["notes"]
+
+
+@pytest.mark.parametrize("family, method", [("exploratory", "bh"), ("confirmatory", "bonferroni")])
+def test_an_auto_correction_follows_the_family(tmp_path, family, method):
+    resolved = resolved_spec()
+    resolved["evaluation"].update(correction="auto", family=family)  # as a hand-written config might say
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    assert result["correction"]["method"] == method
+    p_values = [c["p_value"] for c in result["comparisons"]]
+    assert [c["p_adjusted"] for c in result["comparisons"]] == adjust_p_values(p_values, method)
+
+
+def test_a_config_that_names_only_a_baseline_gets_every_other_arm_against_it():
+    resolved = resolved_spec()
+    resolved["evaluation"]["comparisons"] = []  # as a hand-written config might leave it
+    assert [(c["treatment"], c["control"], c["metric"], c["test"]) for c in planned_comparisons(resolved)] == [
+        ("deep", "baseline", "f1_macro", "paired_bootstrap"),
+        ("wide", "baseline", "f1_macro", "paired_bootstrap"),
+    ]
+
+
+def test_without_comparisons_only_the_arms_are_summarised(tmp_path):
+    resolved = resolved_spec(variants={}, evaluation={})
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    assert result["arms"] == ["base"] and result["comparisons"] == []
+    assert result["correction"]["size"] == 0 and "## Comparisons" not in format_table(result)
+
+
+# --- corrections ----------------------------------------------------------------------------------
+
+#: Benjamini & Hochberg (1995), section 4.1: 15 p-values from a clinical trial. At level 0.05 the
+#: Bonferroni and Holm procedures reject 3 hypotheses and the BH procedure rejects 4.
+BH_1995 = [0.0201, 0.7590, 0.0001, 0.0278, 0.0004, 0.3240, 0.0019, 0.0298, 0.4262, 0.0095, 0.0344,
+           0.5719, 0.0459, 1.0, 0.6528]  # fmt: skip
+
+
+@pytest.mark.parametrize("method, rejected", [("bh", 4), ("holm", 3), ("bonferroni", 3), ("none", 9)])
+def test_the_benjamini_hochberg_1995_example(method, rejected):
+    adjusted = adjust_p_values(BH_1995, method)
+    assert sum(p <= 0.05 for p in adjusted) == rejected
+    significant = sorted(p for p, q in zip(BH_1995, adjusted) if q <= 0.05)
+    assert significant == sorted(BH_1995)[:rejected]  # the smallest ones, whatever the input order
+
+
+def test_bh_adjusted_values_by_hand():
+    adjusted = dict(zip(BH_1995, adjust_p_values(BH_1995, "bh")))
+    assert adjusted[0.0095] == pytest.approx(15 / 4 * 0.0095)  # 0.0356: the 4th is rejected
+    assert adjusted[0.0201] == pytest.approx(15 / 5 * 0.0201)  # 0.0603
+    assert adjusted[0.0278] == pytest.approx(15 / 7 * 0.0298)  # a later, smaller value carries back
+    assert adjusted[1.0] == 1.0
+
+
+def test_holm_and_by_adjusted_values_by_hand():
+    # Holm: 0.01 x 3, max(0.03, 0.02 x 2) = 0.04, max(0.04, 0.03 x 1) = 0.04.
+    assert adjust_p_values([0.03, 0.01, 0.02], "holm") == pytest.approx([0.04, 0.03, 0.04])
+    # BY: BH (0.03 for all three) times 1 + 1/2 + 1/3.
+    assert adjust_p_values([0.01, 0.02, 0.03], "by") == pytest.approx([0.03 * 11 / 6] * 3)
+    assert adjust_p_values([0.2, 0.5], "bonferroni") == [0.4, 1.0]
+
+
+def test_unknown_corrections_and_p_values_outside_0_1_are_refused():
+    with pytest.raises(ValueError, match="unknown correction"):
+        adjust_p_values([0.1], "sidak")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        adjust_p_values([1.5], "holm")
+    assert adjust_p_values([], "bh") == []
+
+
+@pytest.mark.parametrize("method, name", [("holm", "holm"), ("bonferroni", "bonferroni"), ("bh", "fdr_bh"), ("by", "fdr_by")])
+def test_corrections_agree_with_statsmodels(method, name):
+    multitest = pytest.importorskip("statsmodels.stats.multitest")
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 5, 20):
+        p = np.concatenate([rng.uniform(0, 0.05, size // 2), rng.uniform(0, 1, size - size // 2)])
+        p[rng.integers(0, size)] = p[0]  # a tie
+        reject, expected, _, _ = multitest.multipletests(p, alpha=0.05, method=name)
+        adjusted = adjust_p_values(list(p), method)
+        assert adjusted == pytest.approx(list(expected), abs=1e-15)
+        assert [q <= 0.05 for q in adjusted] == list(reject)
+    reject, expected, _, _ = multitest.multipletests(BH_1995, alpha=0.05, method=name)
+    assert adjust_p_values(BH_1995, method) == pytest.approx(list(expected), abs=1e-15)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def test_write_evaluation_writes_json_and_markdown_atomically_and_deterministically(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path / "runs", resolved)
+    result = evaluate_experiment(resolved, tmp_path / "runs")
+    json_path, md_path = write_evaluation(result, tmp_path / "out" / "evaluation.json")
+    assert md_path == tmp_path / "out" / "evaluation.md"
+    assert json.loads(json_path.read_text(encoding="utf-8")) == json.loads(json.dumps(result))
+    assert md_path.read_text(encoding="utf-8") == format_table(result)
+    assert sorted(os.listdir(tmp_path / "out")) == ["evaluation.json", "evaluation.md"]  # no temp files
+    first = json_path.read_bytes()
+    write_evaluation(evaluate_experiment(resolved, tmp_path / "runs"), json_path)
+    assert json_path.read_bytes() == first  # no timestamps: the same runs give the same bytes
+    assert str(tmp_path).encode() not in first  # and no absolute paths
+
+
+def test_the_result_is_strict_json_with_versions(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    json.dumps(result, allow_nan=False)
+    assert set(result["versions"]) == {"python", "rigorml", "numpy", "scipy", "scikit-learn"}
+    assert result["versions"]["numpy"] == np.__version__
+
+
+def test_the_markdown_has_a_table_per_metric_and_the_comparisons(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    text = format_table(evaluate_experiment(resolved, tmp_path))
+    assert text.startswith("# Evaluation of eval-test (test split)\n")
+    assert "## f1_macro (primary)" in text and "## accuracy" in text and "## log_loss" in text
+    assert "| arm | n | mean | sd | 95% CI | median | IQM |" in text
+    assert "| wide-vs-baseline | f1_macro | 4 |" in text and "p (holm)" in text
+
+
+def test_markdown_cells_stay_in_their_row(tmp_path):
+    comparisons = [{"name": "a | b\nc", "treatment": "wide", "control": "baseline"}]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons})
+    write_all(tmp_path, resolved)
+    text = format_table(evaluate_experiment(resolved, tmp_path))
+    assert "| a \\| b\\nc | f1_macro |" in text
+
+
+# --- real runs and the compiled evaluate.py ---------------------------------------------------------
+
+REAL_SPEC = """\
+version: 1
+experiment: {name: eval-real, task: classification}
+seeds: {replicates: 3}
+data:
+  source: builtin:iris
+  loader: {batch_size: 16}
+model:
+  source: builtin:mlp
+  params: {hidden_sizes: [8]}
+training:
+  epochs: 2
+  optimizer: {name: adamw, lr: 0.01}
+variants:
+  baseline: {role: baseline}
+  wide: {overrides: {model.params.hidden_sizes: [32]}}
+metrics: {secondary: [accuracy, auroc, log_loss]}
+evaluation: {baseline: baseline, correction: holm}
+"""
+
+
+def python(*args, cwd=None, timeout=300):
+    env = {k: v for k, v in os.environ.items() if k != "RIGORML_DEBUG"}
+    return subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained_project(tmp_path_factory):
+    """A compiled project whose train.py --all trained every run into runs/eval-real/."""
+    pytest.importorskip("torch")
+    base = tmp_path_factory.mktemp("real")
+    (base / "spec.yaml").write_text(REAL_SPEC, encoding="utf-8")
+    done = python("-m", "rigorml.compiler", "compile", base / "spec.yaml", "-o", base / "project")
+    assert done.returncode == 0, done.stderr
+    done = python(base / "project" / "train.py", "--all")
+    assert done.returncode == 0, done.stderr
+    return base / "project"
+
+
+def test_real_runs_are_paired_and_their_metrics_recompute_exactly(trained_project):
+    resolved = json.loads((trained_project / "config.resolved.json").read_text(encoding="utf-8"))
+    runs = trained_project / "runs" / "eval-real"
+    result = evaluate_experiment(resolved, runs)
+    assert result["complete"] and len(result["runs_evaluated"]) == 6
+    assert result["examples"] == 23  # 15% of iris's 150
+    for arm in ("baseline", "wide"):
+        for metric in ("f1_macro", "accuracy", "auroc", "log_loss"):
+            recorded = [
+                json.loads((runs / arm / f"seed-{s}" / "result.json").read_text())["metrics"][f"test/{metric}"]
+                for s in range(3)
+            ]
+            assert result["per_arm"][arm][metric]["values"] == recorded
+    (comparison,) = result["comparisons"]
+    assert comparison["name"] == "wide-vs-baseline" and comparison["n"] == 3
+
+
+def test_generated_evaluate_py_writes_the_evaluation(trained_project, tmp_path):
+    done = python(trained_project / "evaluate.py", "-o", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "## f1_macro (primary)" in done.stdout and "wide-vs-baseline" in done.stdout
+    written = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
+    resolved = json.loads((trained_project / "config.resolved.json").read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(evaluate_experiment(resolved, trained_project / "runs" / "eval-real")))
+    assert (tmp_path / "evaluation.md").read_text(encoding="utf-8") == done.stdout
+
+
+def test_generated_evaluate_py_writes_next_to_the_runs_by_default(trained_project, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(trained_project / "runs" / "eval-real", runs)
+    done = python(trained_project / "evaluate.py", "--runs", runs)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((runs / "evaluation.json").read_text())["complete"] is True
+
+
+def test_generated_evaluate_py_exits_1_when_runs_are_missing(trained_project, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(trained_project / "runs" / "eval-real", runs)
+    shutil.rmtree(runs / "wide" / "seed-2")
+    done = python(trained_project / "evaluate.py", "--runs", runs)
+    assert done.returncode == 1
+    assert "1 run(s) missing or unfinished" in done.stderr and "python train.py --all" in done.stderr
+    assert "- wide/seed-2: not run (no run directory)" in done.stdout
+    assert json.loads((runs / "evaluation.json").read_text())["complete"] is False
+
+
+def test_generated_evaluate_py_exits_1_when_there_is_nothing_to_evaluate(trained_project, tmp_path):
+    done = python(trained_project / "evaluate.py", "--runs", tmp_path / "nothing")
+    assert done.returncode == 1
+    assert "evaluate.py: nothing to evaluate" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "nothing" / "evaluation.json").exists()
+
+
+def test_generated_evaluate_py_refuses_a_changed_config(trained_project, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(trained_project, project, ignore=shutil.ignore_patterns("runs"))
+    config = json.loads((project / "config.resolved.json").read_text(encoding="utf-8"))
+    config["evaluation"]["alpha"] = 0.5
+    (project / "config.resolved.json").write_text(json.dumps(config), encoding="utf-8")
+    done = python(project / "evaluate.py", "--runs", trained_project / "runs" / "eval-real", "-o", tmp_path)
+    assert done.returncode == 1 and "changed since it was compiled" in done.stderr
+    assert not (tmp_path / "evaluation.json").exists()
+
+
+def test_generated_evaluate_py_help_does_not_import_scipy(trained_project):
+    done = python("-X", "importtime", trained_project / "evaluate.py", "--help")
+    assert done.returncode == 0 and "--runs" in done.stdout and "-o OUTPUT, --output OUTPUT" in done.stdout
+    assert "scipy" not in done.stderr and "rigorml.runtime.evaluate" not in done.stderr
+
+
+def test_evaluating_does_not_import_torch(tmp_path):
+    resolved = resolved_spec()
+    write_all(tmp_path, resolved)
+    (tmp_path / "config.json").write_text(json.dumps(resolved), encoding="utf-8")
+    code = (
+        "import json, sys; from rigorml.runtime.evaluate import evaluate_experiment; "
+        f"evaluate_experiment(json.load(open({str(tmp_path / 'config.json')!r})), {str(tmp_path)!r}); "
+        "assert 'torch' not in sys.modules, 'the evaluation imported torch'"
+    )
+    done = python("-c", code)
+    assert done.returncode == 0, done.stderr
