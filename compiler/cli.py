@@ -141,6 +141,7 @@ def cmd_lint(args) -> int:
     import difflib
 
     from ..rules.config import ConfigError
+    from ..runtime.files import write_atomic
     from . import report as fmt
     from .lint import expand_paths, fix_path, lint_path
 
@@ -160,7 +161,7 @@ def cmd_lint(args) -> int:
                     if args.diff:
                         diffs.extend(difflib.unified_diff(before.splitlines(True), after.splitlines(True), file, file))
                     else:
-                        _write_atomically(file, after)
+                        write_atomic(file, after)
                 result.fail_on = config.fail_on  # each file is judged by its own configuration
                 reports.append(result)
             else:
@@ -194,32 +195,6 @@ def cmd_lint(args) -> int:
     if args.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if fmt.fails(reports) else EXIT_OK
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write via a temporary file in the same directory, fsync, then rename: never a half-written spec."""
-    directory = os.path.dirname(os.path.abspath(path))
-    import tempfile
-
-    fd, temp = tempfile.mkstemp(prefix=".rigorml-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; a rewritten file keeps its own mode, a new one gets the umask's.
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def cmd_rules(args) -> int:

@@ -19,8 +19,8 @@ from .cli import (
     _limits,
     _print_diagnostics,
     _version,
-    _write_atomically,
 )
+from ..runtime.files import write_atomic
 
 
 def cmd_compile(args) -> int:
@@ -98,14 +98,16 @@ def cmd_compile(args) -> int:
     try:
         os.makedirs(out, exist_ok=True)
         for name in files:  # the file set depends on the spec (sweep.py only with a sweep)
-            _write_atomically(os.path.join(out, name), files[name])
+            write_atomic(os.path.join(out, name), files[name])
             os.chmod(os.path.join(out, name), 0o666 & ~umask)
     except OSError as exc:
         print(f"rigorml: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     digest = files["config.sha256"].strip()
     print(f"wrote {out}: {', '.join(files)} (config sha256 {digest})")
-    print(f"next: python {os.path.join(out, 'train.py')} --all")
+    print(f"next: python {os.path.join(out, 'train.py')} --all, then python {os.path.join(out, 'evaluate.py')}")
+    if "sweep.py" in files:
+        print(f"      (the hyperparameter search: python {os.path.join(out, 'sweep.py')})")
     return EXIT_OK
 
 

@@ -81,6 +81,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from .files import fsync_directory, write_atomic
 from ..schemas.naming import CONVENTION_TEXT, conventional_form, follows_convention, is_system_metric
 
 #: The x-axes a metric is logged against.
@@ -356,33 +357,6 @@ def _sync(fd: int) -> None:
     (os.fdatasync if hasattr(os, "fdatasync") else os.fsync)(fd)
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not supported on every platform / filesystem
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: a temporary file in the same directory, fsync,
-    rename, fsync of the directory. A reader (or a crash) sees the old file or the new one."""
-    path = Path(path)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_dir(path.parent)
-
-
 def write_json_atomic(path: Path, payload: Any) -> None:
     """``payload`` (made JSON-compatible with :func:`jsonable`) written to ``path`` atomically."""
     text = json.dumps(jsonable(payload), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -557,7 +531,7 @@ class LocalBackend(TrackingBackend):
             os.replace(staged, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        _fsync_dir(folder)
+        fsync_directory(folder)
         return target.relative_to(self.run_dir).as_posix()
 
     def finish(self, run: Mapping[str, Any]) -> None:
@@ -688,7 +662,7 @@ def _gpu_names(torch) -> list[str] | None:
 
 def capture_environment(precision: str | None = None) -> dict[str, Any]:
     """Python, platform, package versions, torch, CUDA and cuDNN versions, GPU count and names, the
-    numeric precision and the determinism switches in effect. GPU names are filled in once CUDA is
+    numeric precision, the data-parallel world size and the determinism switches in effect. GPU names are filled in once CUDA is
     initialised (at close, if it was not yet at open)."""
     env: dict[str, Any] = {
         "python": platform.python_version(),
@@ -698,6 +672,9 @@ def capture_environment(precision: str | None = None) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "packages": _package_versions(("rigorml", "torch", "numpy", "scipy", "scikit-learn", "optuna")),
         "precision": precision,
+        # Data-parallel processes (torchrun's WORLD_SIZE): reductions over several processes sum
+        # floats in another order, so results are comparable only at the same world size.
+        "world_size": int(os.environ.get("WORLD_SIZE") or 1),
         "env": {
             name: os.environ.get(name)
             for name in ("CUDA_VISIBLE_DEVICES", "CUBLAS_WORKSPACE_CONFIG", "PYTHONHASHSEED", "OMP_NUM_THREADS")

@@ -147,6 +147,11 @@ def test_only_rank_0_writes_the_run(single_process, two_processes):
     assert ranks[0]["steps"] == ranks[1]["steps"] == result["steps"]
 
 
+def test_run_json_records_the_world_size(single_process, two_processes):
+    world_size = lambda run_dir: json.loads((run_dir / "run.json").read_text())["environment"]["world_size"]  # noqa: E731
+    assert (world_size(single_process[1]), world_size(two_processes[0])) == (1, 2)
+
+
 def test_the_loss_of_the_whole_batch_is_logged_once_per_step(single_process, two_processes):
     from rigorml.runtime.tracking import read_metrics
 
