@@ -115,7 +115,8 @@ def cmd_run(args) -> int:
     """Lint and compile the spec into the run directory, then train every arm over every replicate
     seed (``--jobs`` runs at once, each on ``--nproc`` data-parallel processes under torchrun),
     resuming what was interrupted and skipping what finished. On a terminal a progress bar shows
-    the runs done and training (:mod:`.progress`); elsewhere one line per finished run."""
+    the runs done and training (:mod:`.progress`); elsewhere one line per finished run. Then the
+    evaluation (:mod:`rigorml.runtime.evaluate`) writes evaluation.json and evaluation.md."""
     import subprocess
     import time
 
