@@ -36,6 +36,7 @@ import numpy as np
 
 from .config import spec_hash
 from .metrics import metric_function
+from .stats import aggregate, corrections
 from .tracking import write_atomic, write_json_atomic
 
 #: Statuses of a run that ended with a final evaluation (``pruned`` sweep trials have none).
@@ -46,7 +47,7 @@ IMPLEMENTED_TESTS = ("t_test", "wilcoxon")
 FALLBACK_TEST = "t_test"
 
 #: Corrections for a family of p-values (``auto`` is resolved through ``evaluation.family``).
-CORRECTIONS = ("none", "bonferroni", "holm", "bh", "by")
+CORRECTIONS = corrections.METHODS
 
 #: How close a recomputed metric must be to the one ``result.json`` recorded. Both come from the
 #: same scikit-learn function on the same float32 scores, so they agree to the last bit; the
@@ -233,36 +234,15 @@ def planned_comparisons(resolved: dict) -> list[dict]:
 
 
 def summarise_seeds(values: list[float], confidence: float = 0.95) -> dict[str, Any]:
-    """Mean, sample sd (n - 1), n, a t confidence interval at ``confidence``, median and IQM.
+    """Mean, sample sd (n - 1), n, a t confidence interval at ``confidence``, median and IQM, as
+    JSON-ready data (:func:`rigorml.runtime.stats.aggregate.summarise`).
 
     The interval is mean +- t(n - 1) * sd / sqrt(n); sd and the interval are None for a single
     value. IQM, the interquartile mean, is the mean of the middle half of the values (a quarter
-    cut from each end, ``scipy.stats.trim_mean(values, 0.25)``): robust to one odd seed, and less
-    noisy than the median.
+    cut from each end, the values at the cut weighted by the part of them inside): robust to one
+    odd seed, and less noisy than the median.
     """
-    from scipy import stats
-
-    array = np.asarray(values, dtype=np.float64)
-    n = len(array)
-    mean = float(array.mean())
-    sd = float(array.std(ddof=1)) if n > 1 else None
-    return {
-        "n": n,
-        "mean": mean,
-        "sd": sd,
-        "ci": _t_interval(mean, sd, n, confidence),
-        "median": float(np.median(array)),
-        "iqm": float(stats.trim_mean(array, 0.25)),
-    }
-
-
-def _t_interval(mean: float, sd: float | None, n: int, confidence: float) -> list[float] | None:
-    from scipy import stats
-
-    if sd is None or n < 2:
-        return None
-    half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
-    return [mean - half, mean + half]
+    return aggregate.summarise(values, confidence).as_dict()
 
 
 def paired_difference(
@@ -302,41 +282,15 @@ def paired_difference(
 
 
 def adjust_p_values(p_values: list[float], method: str) -> list[float]:
-    """p-values adjusted for a family of tests, in the order given.
+    """p-values adjusted for a family of tests, in the order given, as a list of floats.
 
-    ``method``: ``none``; ``bonferroni`` (m p); ``holm`` (step-down: the i-th smallest times
-    m - i + 1, kept non-decreasing); ``bh`` (Benjamini-Hochberg step-up: the i-th smallest times
-    m / i, kept non-increasing from the largest); ``by`` (Benjamini-Yekutieli: BH times
-    sum_{k<=m} 1/k, valid under any dependence). All capped at 1. A test rejects at level alpha
-    when its adjusted p-value is <= alpha (the same decisions as statsmodels' ``multipletests``
-    with ``bonferroni``, ``holm``, ``fdr_bh``, ``fdr_by``).
+    ``method``: ``none``, ``bonferroni``, ``holm``, ``bh`` or ``by``, as
+    :func:`rigorml.runtime.stats.corrections.adjust` computes them (all capped at 1). A test
+    rejects at level alpha when its adjusted p-value is <= alpha (the same decisions as
+    statsmodels' ``multipletests`` with ``bonferroni``, ``holm``, ``fdr_bh``, ``fdr_by``).
     Raises ValueError for another method or a p-value outside [0, 1].
     """
-    if method not in CORRECTIONS:
-        raise ValueError(f"unknown correction {method!r}; use one of {', '.join(CORRECTIONS)}")
-    p = np.asarray(p_values, dtype=np.float64)
-    if p.size == 0:
-        return []
-    if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
-        raise ValueError("p-values must lie in [0, 1]")
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order]
-    rank = np.arange(1, m + 1)
-    if method == "none":
-        adjusted_ranked = ranked
-    elif method == "bonferroni":
-        adjusted_ranked = ranked * m
-    elif method == "holm":
-        adjusted_ranked = np.maximum.accumulate(ranked * (m - rank + 1))
-    else:
-        factor = m / rank
-        if method == "by":
-            factor = factor * np.sum(1.0 / rank)
-        adjusted_ranked = np.minimum.accumulate((ranked * factor)[::-1])[::-1]
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(adjusted_ranked, 1.0)
-    return [float(value) for value in adjusted]
+    return [float(value) for value in corrections.adjust(p_values, method)]
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -17,9 +17,8 @@ a comparison not rejected even then can never be significant. Everything is exac
 
 from __future__ import annotations
 
-from math import comb
-
 from ...compiler.diagnostics import Severity
+from ...runtime.stats.design import smallest_p, smallest_p_formula
 from ..base import BASE, Invalid, RuleDoc, SpecRule
 
 #: Give up looking for "enough seeds" beyond this (2/2^64 is far below any alpha anyone uses).
@@ -29,19 +28,6 @@ MAX_SEEDS = 64
 def is_seed_level(test: str, bootstrap_level: str) -> bool:
     """Whether rigorml runs ``test`` on per-seed metric values (so its p-values are bounded below)."""
     return test == "wilcoxon" or (test == "permutation" and bootstrap_level == "seeds")
-
-
-def smallest_p(n: int, paired: bool, alternative: str) -> Fraction:
-    """The smallest p-value an exact seed-level test can give with ``n`` seeds per arm."""
-    from fractions import Fraction  # exact arithmetic; imported here to keep pre-commit start-up light
-    tails = 2 if alternative == "two-sided" else 1
-    arrangements = 2**n if paired else comb(2 * n, n)
-    return min(Fraction(1), Fraction(tails, arrangements))
-
-
-def smallest_p_formula(n: int, paired: bool, alternative: str) -> str:
-    tails = 2 if alternative == "two-sided" else 1
-    return f"{tails}/2^{n}" if paired else f"{tails}/C({2 * n},{n})"
 
 
 def _harmonic(m: int) -> Fraction:
