@@ -414,12 +414,17 @@ def _pairing_problem(reference: _Run, run: _Run) -> str | None:
             return "the same examples in a different order"
         at = int(np.flatnonzero(run.ids != reference.ids)[0])
         return f"different example ids (first at position {at}: {run.ids[at].item()!r} instead of {reference.ids[at].item()!r})"
+    if run.y_true.shape != reference.y_true.shape:
+        return f"labels of shape {run.y_true.shape} instead of {reference.y_true.shape}"
     if not np.array_equal(run.y_true, reference.y_true):
-        at = int(np.flatnonzero(run.y_true != reference.y_true)[0])
-        return (
-            f"different labels (first for example {run.ids[at].item()!r}: {run.y_true[at].item()!r} "
-            f"instead of {reference.y_true[at].item()!r})"
-        )
+        # Labels are one row per example (a value, or a row of relevances, boxes or tokens).
+        differs = (run.y_true != reference.y_true).reshape(len(run.y_true), -1).any(axis=1)
+        at = int(np.flatnonzero(differs)[0])
+        if run.y_true.ndim == 1:
+            detail = f": {run.y_true[at].item()!r} instead of {reference.y_true[at].item()!r}"
+        else:
+            detail = ""
+        return f"different labels (first for example {run.ids[at].item()!r}{detail})"
     return None
 
 

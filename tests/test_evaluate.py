@@ -175,6 +175,20 @@ def test_different_labels_are_an_error(tmp_path):
         evaluate_experiment(resolved, tmp_path)
 
 
+def test_different_rows_of_multi_column_labels_name_the_example(tmp_path):
+    from rigorml.runtime.evaluate import _pairing_problem, _Run
+
+    relevance = np.zeros((4, 3), dtype=np.int64)
+    changed = relevance.copy()
+    changed[2, 1] = 1  # the third query's second candidate
+    ids = np.array([10, 11, 12, 13])
+    reference, other = (_Run("a", 0, ids, y, np.zeros((4, 3)), {}) for y in (relevance, changed))
+    assert _pairing_problem(reference, other) == "different labels (first for example 12)"
+    assert _pairing_problem(reference, _Run("a", 1, ids, relevance[:, :2], np.zeros((4, 2)), {})) == (
+        "labels of shape (4, 2) instead of (4, 3)"
+    )
+
+
 def test_a_different_number_of_examples_is_an_error(tmp_path):
     resolved = resolved_spec()
     write_all(tmp_path, resolved)
