@@ -328,6 +328,7 @@ def _lazy(module: str, name: str):
 cmd_compile = _lazy("project", "cmd_compile")
 cmd_run = _lazy("project", "cmd_run")
 cmd_lr_find = _lazy("lr_find", "cmd_lr_find")
+cmd_report = _lazy("report_command", "cmd_report")
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -392,6 +393,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_init(sub)
     if wanted("lr-find"):
         _add_lr_find(sub)
+    if wanted("report"):
+        _add_report(sub)
     return parser
 
 
@@ -520,13 +523,29 @@ def _add_lr_find(sub) -> None:
     p.set_defaults(func=cmd_lr_find)
 
 
+def _add_report(sub) -> None:
+    summary = "write the report of a run directory: report.md, report.json and a self-contained report.html"
+    p = sub.add_parser(
+        "report",
+        help=summary,
+        description=summary + " (comparisons with a forest plot and verdicts against the minimum effect, "
+        "metrics over seeds, learning curves, the sweep, environment and git state). The evaluation is "
+        "read from evaluation.json, or made when it is missing.",
+        epilog="Exit codes: 0 written, 1 written but the runs could not be evaluated, 2 RUN_DIR is not a "
+        "run directory or the report cannot be written.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a directory `rigorml run` wrote (holds project/ and ARM/seed-SEED/)")
+    p.add_argument("-o", "--output", metavar="OUT", help="where to write the report (default: RUN_DIR)")
+    p.set_defaults(func=cmd_report)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
     # on every commit. Help, errors and unknown commands get the full parser.
     first = argv[0] if argv else None
-    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init", "lr-find")
+    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init", "lr-find", "report")
     parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

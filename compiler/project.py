@@ -204,6 +204,9 @@ def cmd_run(args) -> int:
     print(f"{total - len(failures)} of {total} run(s) finished in {time.monotonic() - started:.0f} s", file=sys.stderr)
     for failure in failures:
         print(f"rigorml: run failed: {failure}", file=sys.stderr)
+    from .report_command import report_run
+
+    report_run(root)  # report.md/.json/.html next to evaluation.json; a report that fails says why
     return EXIT_FINDINGS if failures or not evaluated else EXIT_OK
 
 
