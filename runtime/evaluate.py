@@ -42,9 +42,15 @@ from .tracking import write_atomic, write_json_atomic
 #: Statuses of a run that ended with a final evaluation (``pruned`` sweep trials have none).
 FINISHED = ("finished", "early_stopped")
 
-#: Tests this module applies itself; any other declared test falls back to :data:`FALLBACK_TEST`.
-IMPLEMENTED_TESTS = ("t_test", "wilcoxon")
+#: The declared tests, each applied as declared (schemas/evaluation.py ``Test``).
+IMPLEMENTED_TESTS = ("paired_bootstrap", "permutation", "mcnemar", "wilcoxon", "t_test")
+#: An unpaired comparison (``paired: false``) gets Welch's t-test over seeds.
 FALLBACK_TEST = "t_test"
+#: Regression metrics that are means of per-example values: bootstrapped example by example.
+_PER_EXAMPLE_LOSSES = {
+    "mae": lambda y, pred: np.abs(y - pred),
+    "mse": lambda y, pred: (y - pred) ** 2,
+}
 
 #: Corrections for a family of p-values (``auto`` is resolved through ``evaluation.family``).
 CORRECTIONS = corrections.METHODS
@@ -143,16 +149,16 @@ def evaluate_experiment(resolved: dict, runs_root: str | Path) -> dict[str, Any]
                 }
 
     correction = _correction(evaluation)
-    compared = [_compare(c, values, confidence) for c in comparisons]
+    plan = _Plan.from_evaluation(evaluation, resolved, task, confidence)
+    compared = [_compare(c, values, confidence, plan, runs) for c in comparisons]
     family = [i for i, c in enumerate(compared) if c["p_value"] is not None]
     adjusted = adjust_p_values([compared[i]["p_value"] for i in family], correction)
     for i, p in zip(family, adjusted):
         compared[i]["p_adjusted"] = p
         compared[i]["significant"] = p <= alpha
+    minimum_effect = float(evaluation.get("minimum_effect") or 0.0)
+    compared = [with_verdict(c, minimum_effect, alpha) for c in compared]
     notes = _notes(compared, family, not_computed)
-    declared_effect = evaluation.get("effect_size", "cohens_dz")
-    if compared and declared_effect != "cohens_dz":
-        notes.append(f"The declared effect size ({declared_effect}) is not computed yet: d_z is reported.")
 
     return {
         "experiment": resolved["experiment"]["name"],
@@ -172,7 +178,9 @@ def evaluate_experiment(resolved: dict, runs_root: str | Path) -> dict[str, Any]
         "confidence": confidence,
         "per_arm": per_arm,
         "comparisons": compared,
-        "effect_size": {"declared": evaluation.get("effect_size", "cohens_dz"), "reported": "cohens_dz"},
+        "effect_size": {"declared": plan.effect_size, "reported": plan.effect_size},
+        "resampling": {"seed": plan.seed, "resamples": plan.resamples, "method": plan.method, "level": plan.level},
+        "minimum_effect": minimum_effect,
         "correction": {
             "method": correction,
             "family": evaluation.get("family", "exploratory"),
@@ -334,15 +342,20 @@ def format_table(result: dict) -> str:
         method = result["correction"]["method"]
         lines += ["", "## Comparisons (treatment - control, paired by seed)", ""]
         lines += [
-            f"| comparison | metric | n | mean difference | {level} CI | d_z | test | p | p ({method}) | favours |",
-            "|---|---|---:|---:|---|---:|---|---:|---:|---|",
+            f"| comparison | metric | n | mean difference | {level} CI | effect size [CI] | test | p | p ({method}) | verdict |",
+            "|---|---|---:|---:|---|---|---|---:|---:|---|",
         ]
         for c in result["comparisons"]:
+            effect = c.get("effect_size") or {}
+            effect_text = (
+                f"{_cell(effect['name'])} {_num(effect['estimate'])} {_interval(effect['ci'])}" if effect.get("estimate") is not None else "-"
+            )
             lines.append(
                 f"| {_cell(c['name'])} | {_cell(c['metric'])} | {c['n']} | {_num(c['mean'])} | {_interval(c['ci'])} "
-                f"| {_num(c['d_z'])} | {_cell(c['test']['applied'] or '-')} | {_p(c['p_value'])} "
-                f"| {_p(c['p_adjusted'])} | {_cell(c['favours'] or '-')} |"
+                f"| {effect_text} | {_cell(c['test']['applied'] or '-')} | {_p(c['p_value'])} "
+                f"| {_p(c['p_adjusted'])} | {_cell(c.get('verdict', '-').replace('_', ' '))} |"
             )
+        lines += [""] + [f"- {_cell(c['verdict_text'])}" for c in result["comparisons"] if c.get("verdict_text")]
     if result["missing"]:
         lines += ["", "## Not evaluated", ""]
         lines += [f"- {_cell(m['run_dir'])}: {_cell(m['reason'])}" for m in result["missing"]]
@@ -476,9 +489,40 @@ def _metric_values(runs: list[_Run], metrics: list[str], split: str, task: str):
 # --- comparisons ----------------------------------------------------------------------------------
 
 
-def _compare(comparison: dict, values: dict, confidence: float) -> dict:
-    """One comparison's paired analysis over the seeds both arms have."""
+@dataclass(frozen=True)
+class _Plan:
+    """How the declared tests resample: the evaluation section's settings, resolved."""
+
+    task: str
+    confidence: float
+    effect_size: str
+    resamples: int
+    method: str
+    level: str
+    seed: int
+
+    @classmethod
+    def from_evaluation(cls, evaluation: dict, resolved: dict, task: str, confidence: float) -> _Plan:
+        bootstrap = evaluation.get("bootstrap") or {}
+        seed = evaluation.get("seed")
+        if seed is None:
+            seed = resolved["seeds"].get("global", 0)
+        return cls(
+            task,
+            confidence,
+            evaluation.get("effect_size") or "cohens_dz",
+            int(evaluation.get("resamples") or 10_000),
+            bootstrap.get("method") or "percentile",
+            bootstrap.get("level") or "seeds_x_examples",
+            int(seed),
+        )
+
+
+def _compare(comparison: dict, values: dict, confidence: float, plan: _Plan, runs: list[_Run]) -> dict:
+    """One comparison's paired analysis over the seeds both arms have: per-seed differences, the
+    declared effect size with its interval, and the declared test."""
     from ..schemas.vocabulary import parse_metric
+    from .stats import effect_sizes
 
     metric = comparison["metric"]
     by_arm = values.get(metric, {})
@@ -496,6 +540,7 @@ def _compare(comparison: dict, values: dict, confidence: float) -> dict:
         "sd": None,
         "ci": None,
         "d_z": None,
+        "effect_size": None,
         "differences": [],
         "favours": None,
         "test": {"declared": declared, "applied": None, "note": None},
@@ -507,40 +552,208 @@ def _compare(comparison: dict, values: dict, confidence: float) -> dict:
     if not seeds:
         out["test"]["note"] = f"no seed where both arms have {metric}: nothing to compare"
         return out
-    paired = paired_difference(
-        [treatment[s] for s in seeds], [control[s] for s in seeds], confidence, comparison["alternative"]
-    )
+    t_values, c_values = [treatment[s] for s in seeds], [control[s] for s in seeds]
+    paired = paired_difference(t_values, c_values, confidence, comparison["alternative"])
     out.update({k: paired[k] for k in ("mean", "sd", "ci", "d_z", "differences", "t_test")})
     if higher is not None and paired["mean"] != 0:
         out["favours"] = "treatment" if (paired["mean"] > 0) == higher else "control"
     elif paired["mean"] == 0:
         out["favours"] = "neither"
-    applied = declared if declared in IMPLEMENTED_TESTS and comparison["paired"] else FALLBACK_TEST
-    p_value = _p_value(applied, paired, comparison["alternative"])
-    if p_value is None:
+    if len(seeds) >= 2:
+        try:
+            effect = effect_sizes.effect_size(plan.effect_size, t_values, c_values, confidence)
+            out["effect_size"] = {"name": effect.name, "estimate": effect.estimate, "ci": effect.ci, "method": effect.method}
+        except (ValueError, ZeroDivisionError, FloatingPointError) as error:
+            out["effect_size"] = {"name": plan.effect_size, "estimate": None, "ci": None, "method": f"undefined: {error}"}
+
+    test = declared if comparison["paired"] else "welch_t_test"
+    try:
+        result = _apply_test(test, comparison, seeds, t_values, c_values, plan, runs)
+    except ValueError as error:
+        out["test"]["note"] = f"{test} not applied: {error}"
+        return out
+    if result is None:
         out["test"]["note"] = "no p-value: it needs two seeds or more whose differences vary"
         return out
-    out["test"]["applied"] = applied
+    p_value, details = result
+    out["test"].update(applied=details.pop("applied", test), **details)
     out["p_value"] = p_value
-    if applied != declared or not comparison["paired"]:
-        declared_as = declared + ("" if comparison["paired"] else ", unpaired")
-        out["test"]["note"] = (
-            f"the declared test ({declared_as}) is not applied yet: this p-value is a paired t-test "
-            "over replicate seeds"
-        )
+    if "ci" in details and details["ci"] is not None:
+        out["ci"] = details["ci"]  # the declared test's interval replaces the t interval
+        out["ci_method"] = details.get("interval")
+    else:
+        out["ci_method"] = "t interval over seeds"
     return out
 
 
-def _p_value(test: str, paired: dict, alternative: str) -> float | None:
-    if test == "t_test":
-        return paired["t_test"]["p_value"] if paired["t_test"] else None
-    from scipy import stats
+def _apply_test(test, comparison, seeds, t_values, c_values, plan: _Plan, runs: list[_Run]):
+    """``(p_value, details)`` of the declared test, or None when it is undefined here."""
+    from .stats import significance
 
-    differences = np.asarray(paired["differences"])
-    if len(differences) < 2 or not np.any(differences != 0):
-        return None
-    p = float(stats.wilcoxon(differences, alternative=alternative).pvalue)
-    return p if math.isfinite(p) else None
+    alternative = comparison["alternative"]
+    differences = np.asarray(t_values) - np.asarray(c_values)
+    if test == "welch_t_test":
+        if len(seeds) < 2 or np.std(t_values) == 0 and np.std(c_values) == 0:
+            return None
+        result = significance.welch_t_test(t_values, c_values, alternative=alternative)
+        return result.p_value, {"statistic": result.statistic, "note": "unpaired comparison: Welch's t-test over seeds"}
+    if test == "t_test":
+        return (None if _no_variation(differences) else (_t_p(t_values, c_values, alternative), {"over": "seeds"}))
+    if test == "wilcoxon":
+        if _no_variation(differences) or not np.any(differences != 0):
+            return None
+        result = significance.wilcoxon(t_values, c_values, alternative=alternative)
+        return result.p_value, {"statistic": result.statistic, "over": "seeds", "method": result.method}
+    if test == "permutation":
+        from .stats.permutation import paired_permutation_test
+
+        if not np.any(differences != 0):
+            return None
+        result = paired_permutation_test(t_values, c_values, alternative=alternative, resamples=plan.resamples, seed=plan.seed)
+        return result.p_value, {"over": "seeds", "exact": result.exact, "permutations": result.permutations, "seed": plan.seed}
+    if test == "mcnemar":
+        return _mcnemar(comparison, seeds, runs, alternative)
+    if test == "paired_bootstrap":
+        return _bootstrap(comparison, seeds, t_values, c_values, plan, runs)
+    raise ValueError(f"unknown test {test!r}")
+
+
+def _bootstrap(comparison, seeds, t_values, c_values, plan: _Plan, runs: list[_Run]):
+    """The paired bootstrap at ``evaluation.bootstrap.level``: ``seeds`` resamples the per-seed
+    metric values; ``seeds_x_examples`` resamples seeds, then examples within each (both sources
+    of variation). ``examples`` is its one-seed case: with several seeds, leaving the seed
+    variation out would make the interval too narrow, so seeds are resampled too. Metrics that
+    cannot be resampled example by example here (e.g. AUROC) are bootstrapped over seeds."""
+    from .stats.bootstrap import CONFUSION_METRICS, paired_bootstrap, paired_two_level_bootstrap
+
+    metric = comparison["metric"]
+    options = dict(resamples=plan.resamples, confidence=plan.confidence, method=plan.method, seed=plan.seed,
+                   alternative=comparison["alternative"])  # fmt: skip
+    level, note = plan.level, None
+    if level != "seeds":
+        scores = _scores(runs, comparison, seeds)
+        if plan.task == "classification" and metric in CONFUSION_METRICS:
+            y_true = runs[0].y_true
+            labels = [np.stack([_labels(s) for s in arm]) for arm in scores]
+            result = paired_two_level_bootstrap(labels[0], labels[1], y_true=y_true, metric=metric, **options)
+        elif plan.task == "regression" and metric in _PER_EXAMPLE_LOSSES:
+            loss = _PER_EXAMPLE_LOSSES[metric]
+            y_true = runs[0].y_true.astype(np.float64)
+            per_example = [np.stack([loss(y_true, s.reshape(len(y_true), -1)[:, 0]) for s in arm]) for arm in scores]
+            result = paired_two_level_bootstrap(per_example[0], per_example[1], metric="mean", **options)
+        else:
+            level = "seeds"
+            note = f"{metric} is not resampled example by example here: the bootstrap is over seeds"
+    if level == "seeds":
+        if len(seeds) < 2:
+            return None
+        result = paired_bootstrap(t_values, c_values, **options)
+    if len(seeds) < 2 and level != "seeds":
+        level = "examples"
+    details = {
+        "applied": "paired_bootstrap",
+        "level": level,
+        "method": plan.method,
+        "resamples": plan.resamples,
+        "seed": plan.seed,
+        "ci": [_finite(result.ci_low), _finite(result.ci_high)],
+        "interval": f"paired bootstrap ({plan.method}, {level.replace('_x_', ' x ')})",
+        "estimate": result.estimate,
+    }
+    if note:
+        details["note"] = note
+    return result.p_value, details
+
+
+def _mcnemar(comparison, seeds, runs: list[_Run], alternative: str):
+    """McNemar's exact test on each shared seed's per-example correctness. One pair of classifiers
+    per seed: the comparison's p-value is the largest over seeds, an intersection-union test (the
+    difference holds in every seed), which stays valid without pretending the seeds' test sets
+    are independent (they are the same examples)."""
+    from .stats import significance
+
+    scores = _scores(runs, comparison, seeds)
+    y_true = runs[0].y_true
+    per_seed = []
+    for seed, t_scores, c_scores in zip(seeds, *scores):
+        result = significance.mcnemar(_labels(t_scores) == y_true, _labels(c_scores) == y_true, method="exact", alternative=alternative)
+        per_seed.append({"seed": seed, "statistic": result.statistic, "p_value": result.p_value})
+    p_value = max(entry["p_value"] for entry in per_seed)
+    return p_value, {"over": "examples, per seed", "per_seed": per_seed, "combined": "largest p over seeds (intersection-union)"}
+
+
+def _scores(runs: list[_Run], comparison: dict, seeds: list[int]) -> tuple[list, list]:
+    by_key = {(run.arm, run.seed): run.scores for run in runs}
+    return tuple([by_key[(comparison[arm], seed)] for seed in seeds] for arm in ("treatment", "control"))
+
+
+def _labels(scores: np.ndarray) -> np.ndarray:
+    return scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0.5).astype(np.int64)
+
+
+def _no_variation(differences: np.ndarray) -> bool:
+    return len(differences) < 2 or float(np.std(differences)) == 0.0
+
+
+def _t_p(t_values, c_values, alternative: str) -> float:
+    from .stats import significance
+
+    return significance.paired_t_test(t_values, c_values, alternative=alternative).p_value
+
+
+def _finite(value) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+#: The verdicts a comparison can get, in the order a reader weighs them.
+VERDICTS = ("improvement", "regression", "below_minimum_effect", "equivalent", "no_evidence", "untested")
+
+
+def with_verdict(comparison: dict, minimum_effect: float, alpha: float) -> dict:
+    """The comparison with ``verdict`` (one of :data:`VERDICTS`) and ``verdict_text``.
+
+    Significance is the corrected p-value at ``alpha``; size is the mean difference against
+    ``minimum_effect`` (metric units). A significant difference needs both to count as an
+    improvement or a regression; a non-significant one whose interval lies inside
+    +-``minimum_effect`` is practically equivalent."""
+    treatment, control, metric = comparison["treatment"], comparison["control"], comparison["metric"]
+    mean, ci, p = _number(comparison.get("mean")), comparison.get("ci"), _number(comparison.get("p_adjusted"))
+    size = abs(mean) if mean is not None else None
+    ci = [_number(ci[0]), _number(ci[1])] if ci and len(ci) == 2 and None not in map(_number, ci) else None
+    if p is None or size is None:
+        why = (comparison.get("test") or {}).get("note") or "no p-value"
+        verdict, text = "untested", f"{treatment} vs {control} on {metric}: not tested ({why})."
+    elif p <= alpha and size >= minimum_effect:
+        favours = comparison.get("favours")
+        better = favours == "treatment" if favours in ("treatment", "control") else None
+        if better is None:
+            verdict = "improvement" if mean > 0 else "regression"
+            way = "higher" if mean > 0 else "lower"
+        else:
+            verdict = "improvement" if better else "regression"
+            way = "better" if better else "worse"
+        text = f"{treatment} is {way} than {control} on {metric} by {_num(size)} (corrected p {_p(p)})."
+    elif p <= alpha:
+        verdict = "below_minimum_effect"
+        text = (
+            f"{treatment} differs from {control} on {metric} (corrected p {_p(p)}), but by {_num(size)}: "
+            f"less than the minimum effect of interest, {_num(minimum_effect)}."
+        )
+    elif minimum_effect > 0 and ci is not None and -minimum_effect < ci[0] and ci[1] < minimum_effect:
+        verdict = "equivalent"
+        text = (
+            f"{treatment} and {control} do not differ on {metric} by as much as the minimum effect "
+            f"({_num(minimum_effect)}): the interval {_interval(ci)} lies inside it."
+        )
+    else:
+        verdict = "no_evidence"
+        bound = f"; the interval {_interval(ci)} does not rule out a difference that matters" if ci else ""
+        text = f"No detectable difference between {treatment} and {control} on {metric} (corrected p {_p(p)}){bound}."
+    return {**comparison, "verdict": verdict, "verdict_text": text}
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
 
 
 def _correction(evaluation: dict) -> str:
@@ -551,13 +764,7 @@ def _correction(evaluation: dict) -> str:
 
 
 def _notes(compared: list[dict], family: list[int], not_computed: dict[str, str]) -> list[str]:
-    notes = []
-    fallback = sorted({c["test"]["declared"] for c in compared if c["test"]["note"] and c["test"]["applied"]})
-    if fallback:
-        notes.append(
-            f"Declared test(s) not applied yet: {', '.join(fallback)}. Their p-values here are paired "
-            "t-tests over replicate seeds; the example-level tests come with the full statistics step."
-        )
+    notes = [f"{c['name']}: {c['test']['note']}." for c in compared if c["test"].get("note") and c["test"]["applied"]]
     left_out = [c["name"] for i, c in enumerate(compared) if i not in family]
     if left_out:
         notes.append(f"No p-value, so outside the corrected family: {', '.join(left_out)}.")

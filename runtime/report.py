@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import spec_hash
+from .evaluate import with_verdict
 from .files import write_atomic
 from .tracking import jsonable
 
@@ -183,50 +184,6 @@ def _evaluation(root: Path, resolved: dict, digest: str, notes: list[str]) -> tu
     except EvaluationError as exc:
         notes.append(f"Not evaluated: {exc}")
         return None, None
-
-
-def with_verdict(comparison: dict, minimum_effect: float, alpha: float) -> dict:
-    """The comparison with ``verdict`` (a key of :data:`VERDICTS`) and ``verdict_text``.
-
-    Significance is the corrected p-value at ``alpha``; size is the mean difference against
-    ``minimum_effect`` (metric units). A significant difference needs both to count as an
-    improvement or a regression; a non-significant one whose interval lies inside
-    ±``minimum_effect`` is practically equivalent."""
-    treatment, control, metric = comparison["treatment"], comparison["control"], comparison["metric"]
-    mean, ci, p = _number(comparison.get("mean")), comparison.get("ci"), _number(comparison.get("p_adjusted"))
-    size = abs(mean) if mean is not None else None
-    ci = [_number(ci[0]), _number(ci[1])] if ci and len(ci) == 2 and None not in map(_number, ci) else None
-    if p is None or size is None:
-        why = (comparison.get("test") or {}).get("note") or "no p-value"
-        verdict, text = "untested", f"{treatment} vs {control} on {metric}: not tested ({why})."
-    elif p <= alpha and size >= minimum_effect:
-        favours = comparison.get("favours")
-        better = favours == "treatment" if favours in ("treatment", "control") else None
-        if better is None:
-            verdict = "improvement" if mean > 0 else "regression"
-            way = "higher" if mean > 0 else "lower"
-            text = f"{treatment} is {way} than {control} on {metric} by {_num(size)} (corrected p {_p(p)})."
-        else:
-            verdict = "improvement" if better else "regression"
-            way = "better" if better else "worse"
-            text = f"{treatment} is {way} than {control} on {metric} by {_num(size)} (corrected p {_p(p)})."
-    elif p <= alpha:
-        verdict = "below_minimum_effect"
-        text = (
-            f"{treatment} differs from {control} on {metric} (corrected p {_p(p)}), but by {_num(size)}: "
-            f"less than the minimum effect of interest, {_num(minimum_effect)}."
-        )
-    elif minimum_effect > 0 and ci is not None and -minimum_effect < ci[0] and ci[1] < minimum_effect:
-        verdict = "equivalent"
-        text = (
-            f"{treatment} and {control} do not differ on {metric} by as much as the minimum effect "
-            f"({_num(minimum_effect)}): the interval {_interval(ci)} lies inside it."
-        )
-    else:
-        verdict = "no_evidence"
-        bound = f"; the interval {_interval(ci)} does not rule out a difference that matters" if ci else ""
-        text = f"No detectable difference between {treatment} and {control} on {metric} (corrected p {_p(p)}){bound}."
-    return {**comparison, "verdict": verdict, "verdict_text": text}
 
 
 def _summary(comparisons: list[dict], evaluation: dict | None, planned_runs: int) -> dict:

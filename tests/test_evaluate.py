@@ -349,7 +349,11 @@ def test_differences_that_do_not_vary_have_no_effect_size_or_p_value():
 # --- comparisons ----------------------------------------------------------------------------------
 
 
-def test_comparisons_are_paired_by_seed_with_p_values_and_the_declared_correction(tmp_path):
+def scores_of(arm: str) -> np.ndarray:
+    return np.stack([synthetic_scores(arm, s) for s in range(4)])
+
+
+def test_comparisons_are_paired_by_seed_with_the_declared_correction(tmp_path):
     resolved = resolved_spec()
     write_all(tmp_path, resolved)
     result = evaluate_experiment(resolved, tmp_path)
@@ -359,7 +363,6 @@ def test_comparisons_are_paired_by_seed_with_p_values_and_the_declared_correctio
         treatment = [metric_of(comparison["treatment"], s) for s in range(4)]
         control = [metric_of("baseline", s) for s in range(4)]
         assert comparison["differences"] == pytest.approx(np.subtract(treatment, control).tolist(), abs=1e-15)
-        assert comparison["p_value"] == pytest.approx(stats.ttest_rel(treatment, control).pvalue, rel=1e-12)
         assert comparison["direction"] == "higher is better"
         p_values.append(comparison["p_value"])
     assert result["correction"] == {"method": "holm", "family": "exploratory", "alpha": 0.05, "size": 2}
@@ -367,33 +370,84 @@ def test_comparisons_are_paired_by_seed_with_p_values_and_the_declared_correctio
     assert [c["significant"] for c in result["comparisons"]] == [p <= 0.05 for p in adjust_p_values(p_values, "holm")]
 
 
-def test_the_declared_bootstrap_is_labelled_as_not_applied(tmp_path):
-    resolved = resolved_spec()
+def test_the_declared_paired_bootstrap_resamples_seeds_and_examples_with_the_plans_seed(tmp_path):
+    from rigorml.runtime.stats.bootstrap import paired_two_level_bootstrap
+
+    resolved = resolved_spec(evaluation={"baseline": "baseline", "correction": "holm", "resamples": 2000, "seed": 11})
     write_all(tmp_path, resolved)
     result = evaluate_experiment(resolved, tmp_path)
-    test = result["comparisons"][0]["test"]
-    assert test["declared"] == "paired_bootstrap" and test["applied"] == "t_test"
-    assert "not applied yet" in test["note"]
-    assert any("not applied yet: paired_bootstrap" in note for note in result["notes"])
-    assert "not applied yet" in format_table(result)
+    wide = result["comparisons"][0]
+    assert wide["test"]["declared"] == wide["test"]["applied"] == "paired_bootstrap"
+    assert (wide["test"]["level"], wide["test"]["method"], wide["test"]["seed"]) == ("seeds_x_examples", "percentile", 11)
+    expected = paired_two_level_bootstrap(
+        scores_of("wide").argmax(axis=2), scores_of("baseline").argmax(axis=2), y_true=Y_TRUE, metric="f1_macro",
+        resamples=2000, seed=11,
+    )  # fmt: skip
+    assert wide["p_value"] == expected.p_value
+    assert wide["ci"] == [expected.ci_low, expected.ci_high]
+    assert wide["test"]["estimate"] == pytest.approx(wide["mean"], abs=1e-12)  # the same difference, two routes
+    assert result["resampling"] == {"seed": 11, "resamples": 2000, "method": "percentile", "level": "seeds_x_examples"}
+    again = evaluate_experiment(resolved, tmp_path)
+    assert again == result  # the resampling seed makes the evaluation reproducible
 
 
-def test_a_declared_t_test_or_wilcoxon_is_applied(tmp_path):
+def test_a_bootstrap_over_seeds_is_used_for_a_metric_without_an_example_level_path(tmp_path):
+    comparisons = [{"treatment": "wide", "control": "baseline", "metric": "log_loss"}]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons, "resamples": 1000})
+    write_all(tmp_path, resolved)
+    (comparison,) = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    assert comparison["test"]["applied"] == "paired_bootstrap" and comparison["test"]["level"] == "seeds"
+    assert "log_loss is not resampled example by example" in comparison["test"]["note"]
+
+
+def test_declared_t_test_wilcoxon_and_permutation_tests_are_applied_over_seeds(tmp_path):
     comparisons = [
         {"treatment": "wide", "control": "baseline", "test": "t_test", "alternative": "greater"},
         {"treatment": "deep", "control": "baseline", "test": "wilcoxon"},
+        {"treatment": "wide", "control": "deep", "test": "permutation"},
     ]
     resolved = resolved_spec(evaluation={"comparisons": comparisons, "correction": "none"})
     write_all(tmp_path, resolved)
-    t_test, wilcoxon = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    t_test, wilcoxon, permutation = evaluate_experiment(resolved, tmp_path)["comparisons"]
     wide = [metric_of("wide", s) for s in range(4)]
     deep = [metric_of("deep", s) for s in range(4)]
     base = [metric_of("baseline", s) for s in range(4)]
-    assert t_test["test"] == {"declared": "t_test", "applied": "t_test", "note": None}
+    assert (t_test["test"]["applied"], wilcoxon["test"]["applied"], permutation["test"]["applied"]) == (
+        "t_test", "wilcoxon", "permutation",
+    )  # fmt: skip
     assert t_test["p_value"] == pytest.approx(stats.ttest_rel(wide, base, alternative="greater").pvalue, rel=1e-12)
-    assert wilcoxon["test"] == {"declared": "wilcoxon", "applied": "wilcoxon", "note": None}
     assert wilcoxon["p_value"] == pytest.approx(stats.wilcoxon(np.subtract(deep, base)).pvalue, rel=1e-12)
     assert wilcoxon["p_adjusted"] == wilcoxon["p_value"]  # correction: none
+    exact = stats.permutation_test(
+        (np.array(wide), np.array(deep)), lambda a, b: np.mean(a - b), permutation_type="samples", n_resamples=np.inf
+    )  # fmt: skip
+    assert permutation["test"]["exact"] and permutation["p_value"] == pytest.approx(exact.pvalue, rel=1e-12)
+
+
+def test_a_declared_mcnemar_test_is_exact_per_seed_and_combined_by_the_largest_p(tmp_path):
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    comparisons = [{"treatment": "wide", "control": "baseline", "test": "mcnemar"}]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons})
+    write_all(tmp_path, resolved)
+    (comparison,) = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    expected = []
+    for seed in range(4):
+        right = [synthetic_scores(arm, seed).argmax(axis=1) == Y_TRUE for arm in ("wide", "baseline")]
+        table = [[np.sum(right[0] & right[1]), np.sum(right[0] & ~right[1])], [np.sum(~right[0] & right[1]), np.sum(~right[0] & ~right[1])]]
+        expected.append(mcnemar(table, exact=True).pvalue)
+    assert [entry["p_value"] for entry in comparison["test"]["per_seed"]] == pytest.approx(expected, rel=1e-12)
+    assert comparison["p_value"] == pytest.approx(max(expected), rel=1e-12)
+
+
+def test_an_unpaired_comparison_gets_welchs_t_test(tmp_path):
+    comparisons = [{"treatment": "wide", "control": "baseline", "paired": False, "test": "t_test"}]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons})
+    write_all(tmp_path, resolved)
+    (comparison,) = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    wide, base = ([metric_of(arm, s) for s in range(4)] for arm in ("wide", "baseline"))
+    assert comparison["test"]["applied"] == "welch_t_test"
+    assert comparison["p_value"] == pytest.approx(stats.ttest_ind(wide, base, equal_var=False).pvalue, rel=1e-12)
 
 
 def test_a_lower_is_better_metric_favours_the_arm_with_the_lower_value(tmp_path):
@@ -405,12 +459,38 @@ def test_a_lower_is_better_metric_favours_the_arm_with_the_lower_value(tmp_path)
     assert comparison["mean"] < 0 and comparison["favours"] == "treatment"  # wide has the lower log loss
 
 
-def test_a_declared_effect_size_other_than_d_z_is_labelled(tmp_path):
-    resolved = resolved_spec(evaluation={"baseline": "baseline", "effect_size": "hedges_g"})
+@pytest.mark.parametrize("name", ["cohens_dz", "cohens_dav", "hedges_g"])
+def test_the_declared_effect_size_is_reported_with_its_interval(tmp_path, name):
+    from rigorml.runtime.stats.effect_sizes import effect_size
+
+    resolved = resolved_spec(evaluation={"baseline": "baseline", "effect_size": name, "resamples": 500})
     write_all(tmp_path, resolved)
     result = evaluate_experiment(resolved, tmp_path)
-    assert result["effect_size"] == {"declared": "hedges_g", "reported": "cohens_dz"}
-    assert "The declared effect size (hedges_g) is not computed yet: d_z is reported." in result["notes"]
+    assert result["effect_size"] == {"declared": name, "reported": name}
+    wide = result["comparisons"][0]
+    expected = effect_size(name, [metric_of("wide", s) for s in range(4)], [metric_of("baseline", s) for s in range(4)])
+    assert wide["effect_size"]["name"] == name and wide["effect_size"]["estimate"] == pytest.approx(expected.estimate)
+    assert wide["effect_size"]["ci"] == pytest.approx(expected.ci)
+
+
+@pytest.mark.parametrize(
+    "mean, ci, p, verdict",
+    [
+        (0.05, [0.03, 0.07], 0.001, "improvement"),
+        (-0.05, [-0.07, -0.03], 0.001, "regression"),
+        (0.004, [0.002, 0.006], 0.001, "below_minimum_effect"),
+        (0.001, [-0.005, 0.007], 0.4, "equivalent"),
+        (0.02, [-0.01, 0.05], 0.2, "no_evidence"),
+        (None, None, None, "untested"),
+    ],
+)
+def test_verdicts_weigh_the_corrected_p_against_the_minimum_effect(mean, ci, p, verdict):
+    from rigorml.runtime.evaluate import with_verdict
+
+    comparison = {"treatment": "wide", "control": "base", "metric": "f1_macro", "mean": mean, "ci": ci,
+                  "p_adjusted": p, "favours": None if mean is None else "treatment" if mean > 0 else "control",
+                  "test": {"note": None}}  # fmt: skip
+    assert with_verdict(comparison, minimum_effect=0.01, alpha=0.05)["verdict"] == verdict
 
 
 @pytest.mark.parametrize("family, method", [("exploratory", "bh"), ("confirmatory", "bonferroni")])
@@ -653,14 +733,21 @@ def test_generated_evaluate_py_help_does_not_import_scipy(trained_project):
     assert "scipy" not in done.stderr and "rigorml.runtime.evaluate" not in done.stderr
 
 
-def test_evaluating_does_not_import_torch(tmp_path):
-    resolved = resolved_spec()
+def test_evaluating_needs_no_torch_and_gives_the_same_result_without_it(tmp_path):
+    # torch is only asked whether a GPU is there for the resampling; without it numpy draws alike.
+    resolved = resolved_spec(evaluation={"baseline": "baseline", "resamples": 500})
     write_all(tmp_path, resolved)
     (tmp_path / "config.json").write_text(json.dumps(resolved), encoding="utf-8")
     code = (
-        "import json, sys; from rigorml.runtime.evaluate import evaluate_experiment; "
-        f"evaluate_experiment(json.load(open({str(tmp_path / 'config.json')!r})), {str(tmp_path)!r}); "
-        "assert 'torch' not in sys.modules, 'the evaluation imported torch'"
+        "import json, sys\n"
+        "class NoTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch': raise ImportError('no torch here')\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
+        "from rigorml.runtime.evaluate import evaluate_experiment\n"
+        f"print(json.dumps(evaluate_experiment(json.load(open({str(tmp_path / 'config.json')!r})), {str(tmp_path)!r})))\n"
+        "assert 'torch' not in sys.modules"
     )
     done = python("-c", code)
     assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(json.dumps(evaluate_experiment(resolved, tmp_path)))

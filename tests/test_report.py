@@ -232,7 +232,7 @@ def test_report_md_has_the_summary_and_the_tables(run_root, report):
     assert report["summary"]["headline"] in markdown
     assert "| comparison | metric | n | mean difference | 95% CI | d_z | test | p | p (holm) | verdict |" in markdown
     assert re.search(r"^\| wide-vs-baseline \| f1_macro \| 3 \| [+-]\d\.\d{4} \|", markdown, re.M)
-    for heading in ("### f1_macro (primary)", "### accuracy", "### mcc", "## Runs", "## Sweep digits-mlp", "## Environment", "## Git", "## Notes"):
+    for heading in ("### f1_macro (primary)", "### accuracy", "### mcc", "## Runs", "## Sweep digits-mlp", "## Environment", "## Git"):
         assert heading in markdown
     assert markdown.count("| baseline | 3 |") == 3  # one row per metric table
 

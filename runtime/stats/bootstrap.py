@@ -1,0 +1,684 @@
+"""Paired bootstrap: intervals and p-values for treatment - control, resampled fast.
+
+Three entry points, all paired (both arms are resampled with the same example, or seed, indices):
+
+* :func:`paired_bootstrap`: the mean of per-example differences (per-example scores: correctness,
+  loss, a judge's score...), or any statistic of the differences;
+* :func:`paired_metric_bootstrap`: the difference of a metric computed over a whole resample
+  (accuracy, F1 macro, MCC, balanced accuracy, AUROC...), which a mean of per-example scores cannot
+  express;
+* :func:`paired_two_level_bootstrap`: several replicate seeds per arm (``bootstrap.level:
+  seeds_x_examples``): resample the seeds, then the examples within each drawn seed, and average the
+  per-seed metric differences.
+
+``level: seeds`` is :func:`paired_bootstrap` on the per-seed metric values; ``level: examples`` is
+:func:`paired_metric_bootstrap` (or :func:`paired_bootstrap`) on one seed's predictions.
+
+**How resampling is made fast.** A bootstrap resample of n examples is a vector of counts
+(how often each example was drawn), multinomial(n, 1/n each). Examples that are interchangeable for
+the statistic (the same per-example difference; the same (true class, treatment prediction, control
+prediction) cell for a confusion-matrix metric) form *cells*, and the counts over cells are
+multinomial(n, cell size / n): the same distribution as drawing indices, with far fewer random
+numbers when cells are few. Cells holding at least :data:`LARGE_CELL` examples get their counts
+from one multinomial draw; the examples of the smaller cells (all of them when every value is
+distinct) are drawn as uniform indices, as many as the multinomial gave the pooled small cells.
+Both parts are exact, so the resample distribution is exactly the plain bootstrap's. Resamples are
+drawn in cache-sized blocks of about :data:`BLOCK_ELEMENTS` random numbers (bounded memory),
+each block from its own stream spawned from ``seed`` (:class:`numpy.random.SeedSequence`), so
+blocks can run on several threads and the result depends only on ``seed``, never on the number of
+workers.
+
+With ``backend="auto"`` the draws run on the GPU with torch when ``torch.cuda.is_available()``,
+else with numpy. The two backends draw from different generators: the same distribution, not the
+same numbers. The result records which one ran.
+
+**Intervals.** ``percentile``: the alpha/2 and 1 - alpha/2 quantiles of the bootstrap distribution
+(linear interpolation, as ``scipy.stats.bootstrap``). ``bca``: bias-corrected and accelerated
+(Efron 1987; Efron & Tibshirani 1993, ch. 14): the bias correction z0 from the share of resampled
+statistics below the estimate (ties count half), the acceleration from the jackknife, computed
+exactly over cells (leaving out one example of a cell gives the same value for every example of it);
+for the two-level bootstrap the jackknife leaves out one seed, the top-level sampling unit. For a
+one-sided ``alternative`` the interval is one-sided at level ``confidence`` (``greater``:
+[low, inf)), as ``scipy.stats.bootstrap`` does.
+
+**p-values.** The bootstrap distribution shifted to the null (Efron & Tibshirani 1993, sec. 16.4;
+Hall & Wilson 1991, "Two guidelines for bootstrap hypothesis testing"): T*_b = theta*_b - theta
+has the spread of the statistic with its centre moved to 0, and the observed theta is compared
+with it. With B resamples and the add-one correction of Davison & Hinkley (1997, ch. 4) that keeps
+a Monte Carlo p-value valid (never 0),
+
+    p_greater = (1 + #{T*_b >= theta}) / (B + 1)        (treatment above control)
+    p_less    = (1 + #{T*_b <= theta}) / (B + 1)
+    p_two     = min(1, 2 min(p_greater, p_less))
+
+``T*_b >= theta`` is ``theta*_b >= 2 theta``: the paired bootstrap test of Berg-Kirkpatrick et al.
+(2012, "An empirical investigation of statistical significance in NLP"). Comparisons allow a
+relative tolerance of 100 machine epsilons, as ``scipy.stats.permutation_test`` does, so that ties
+(discrete metrics) are not broken by rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._metric_cells import CONFUSION_METRICS, ConfusionCells, as_labels, cells_in_order_of_appearance, confusion_cells
+
+#: Alternative hypotheses, about treatment - control.
+ALTERNATIVES = ("two-sided", "greater", "less")
+
+#: Interval methods (``evaluation.bootstrap.method``).
+METHODS = ("percentile", "bca")
+
+#: Backends: ``auto`` (torch on CUDA when available, else numpy), ``numpy``, ``torch`` (CUDA when
+#: available, else torch on the CPU: slower than numpy, there for testing the torch code).
+BACKENDS = ("auto", "numpy", "torch")
+
+#: Random numbers per block of resamples: bounds memory (a few hundred KiB per block and worker).
+#: Chosen by timing (bench/bootstrap.py): blocks that outgrow the CPU caches, or whose temporaries
+#: glibc serves by mmap and returns at every free, run up to three times slower.
+BLOCK_ELEMENTS = 1 << 15
+#: The same on a GPU, where bigger blocks keep the device busy.
+GPU_BLOCK_ELEMENTS = 1 << 24
+
+#: Cells with at least this many examples get their counts from a multinomial draw; smaller ones
+#: are drawn example by example. A binomial draw costs about as much as ~15 index draws.
+LARGE_CELL = 16
+
+#: Relative tolerance of the p-value comparisons (``scipy.stats.permutation_test``'s).
+TIE_TOLERANCE = 100 * np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """A paired bootstrap comparison of treatment against control.
+
+    ``estimate``: the statistic on the data (treatment - control); ``ci_low``, ``ci_high``: the
+    interval at ``confidence`` (one end infinite for a one-sided ``alternative``); ``p_value``:
+    the null-shifted bootstrap p-value (module docstring); ``resamples``, ``method``
+    (``percentile`` or ``bca``), ``seed``: what was asked; ``alternative``; ``level``: what was
+    resampled (``examples`` or ``seeds_x_examples``); ``standard_error``: sd of the bootstrap
+    distribution; ``backend``: ``numpy``, ``torch:cuda``, ``torch:cpu`` or ``numpy (loop)``;
+    ``distribution``: the B resampled statistics, in draw order.
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    resamples: int
+    method: str
+    seed: int
+    confidence: float
+    alternative: str
+    level: str
+    standard_error: float
+    backend: str
+    distribution: np.ndarray = field(repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (everything but the distribution); the open end of a one-sided
+        interval is None (JSON has no infinity)."""
+        return {
+            "estimate": self.estimate,
+            "ci": [None if math.isinf(end) else end for end in (self.ci_low, self.ci_high)],
+            "p_value": self.p_value,
+            "resamples": self.resamples,
+            "method": self.method,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "alternative": self.alternative,
+            "level": self.level,
+            "standard_error": self.standard_error,
+            "backend": self.backend,
+        }
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+def paired_bootstrap(
+    treatment: Any,
+    control: Any,
+    *,
+    statistic: str | Callable[[np.ndarray], float] = "mean",
+    resamples: int = 10_000,
+    confidence: float = 0.95,
+    method: str = "percentile",
+    seed: int,
+    alternative: str = "two-sided",
+    backend: str = "auto",
+    workers: int | None = None,
+) -> BootstrapResult:
+    """Bootstrap the mean (or ``statistic``) of the paired differences ``treatment - control``.
+
+    Inputs: ``treatment``, ``control``: (n,) per-example scores of both arms on the same examples,
+    in the same order (n >= 2, finite). ``statistic``: ``"mean"`` (the fast path: resample counts,
+    weighted sums), or a function of a 1-D array of differences returning a float (resampled one
+    resample at a time: slow, there for medians and the like). ``resamples``: B; ``confidence``;
+    ``method``: ``percentile`` or ``bca``; ``seed``: the resampling seed (required: the result
+    must be reproducible); ``alternative``: about treatment - control; ``backend``, ``workers``:
+    where the draws run (module docstring) and on how many threads (default: the CPU count, at most
+    8); neither changes the numpy result.
+
+    Output: :class:`BootstrapResult`. Errors: ValueError for mismatched or too short inputs,
+    non-finite values, or an unknown option.
+    """
+    _check_options(resamples, confidence, method, alternative, seed, backend)
+    t = _finite_vector(treatment, "treatment")
+    c = _finite_vector(control, "control")
+    if t.shape != c.shape:
+        raise ValueError(f"paired scores need the same length, not {len(t)} (treatment) and {len(c)} (control)")
+    if len(t) < 2:
+        raise ValueError("a bootstrap needs at least 2 paired examples")
+    differences = t - c
+    n = len(differences)
+
+    if callable(statistic):
+        distribution, backend_used = _loop_resamples(n, lambda idx: float(statistic(differences[idx])), resamples, seed)
+        estimate = float(statistic(differences))
+        jackknife = None
+        if method == "bca":
+            keep = np.ones(n, dtype=bool)
+            values = []
+            for i in range(n):
+                keep[i] = False
+                values.append(float(statistic(differences[keep])))
+                keep[i] = True
+            jackknife = (np.asarray(values), np.ones(n))
+    elif statistic == "mean":
+        values, example_cell, sizes = cells_in_order_of_appearance(differences)
+        projected, backend_used = _resample_projected(
+            example_cell, sizes, values[:, None], resamples, np.random.SeedSequence(seed), backend, workers
+        )
+        distribution = projected[:, 0] / n
+        estimate = float(differences.mean())
+        # Leaving out one example of value v gives (sum - v) / (n - 1): one jackknife value per cell.
+        jackknife = ((differences.sum() - values) / (n - 1), sizes) if method == "bca" else None
+    else:
+        raise ValueError(f"statistic must be 'mean' or a function of the differences, not {statistic!r}")
+    return _result(distribution, estimate, jackknife, resamples, confidence, method, seed, alternative, "examples", backend_used)
+
+
+def paired_metric_bootstrap(
+    y_true: Any,
+    treatment: Any,
+    control: Any,
+    metric: str | Callable[[np.ndarray, np.ndarray], float],
+    *,
+    resamples: int = 10_000,
+    confidence: float = 0.95,
+    method: str = "percentile",
+    seed: int,
+    alternative: str = "two-sided",
+    backend: str = "auto",
+    workers: int | None = None,
+) -> BootstrapResult:
+    """Bootstrap ``metric(y_true, treatment) - metric(y_true, control)``, resampling examples jointly.
+
+    Inputs: ``y_true`` (n,) labels or targets; ``treatment``, ``control``: both arms' predictions
+    on the same examples, in the same order. ``metric``: one of :data:`CONFUSION_METRICS`
+    (predictions are (n,) integer labels or (n, K) scores, taken by argmax; the fast path through
+    confusion cells, scikit-learn's definitions with ``zero_division=0``), or any function
+    ``metric(y_true, predictions) -> float`` (predictions indexed along axis 0, e.g.
+    :func:`rigorml.runtime.metrics.metric_function`'s AUROC over scores): resampled one resample
+    at a time, which costs B x 2 metric calls (and n x 2 more for ``bca``). Other arguments as
+    :func:`paired_bootstrap`.
+
+    Output: :class:`BootstrapResult`. Errors: ValueError for mismatched lengths, fewer than 2
+    examples, an unknown metric name or option.
+    """
+    _check_options(resamples, confidence, method, alternative, seed, backend)
+    y = np.asarray(y_true)
+    pred_t, pred_c = np.asarray(treatment), np.asarray(control)
+    if not (len(y) == len(pred_t) == len(pred_c)):
+        raise ValueError(f"y_true and both arms need the same number of examples, not {len(y)}, {len(pred_t)} and {len(pred_c)}")
+    if len(y) < 2:
+        raise ValueError("a bootstrap needs at least 2 paired examples")
+    n = len(y)
+
+    if callable(metric):
+
+        def difference(idx: np.ndarray) -> float:
+            return float(metric(y[idx], pred_t[idx])) - float(metric(y[idx], pred_c[idx]))
+
+        distribution, backend_used = _loop_resamples(n, difference, resamples, seed)
+        estimate = difference(np.arange(n))
+        jackknife = None
+        if method == "bca":
+            keep = np.ones(n, dtype=bool)
+            values = []
+            for i in range(n):
+                keep[i] = False
+                values.append(difference(keep))
+                keep[i] = True
+            jackknife = (np.asarray(values), np.ones(n))
+    else:
+        cells = _cells_for(metric, y, pred_t, pred_c)
+        projected, backend_used = _resample_projected(
+            cells.example_cell, cells.sizes, cells.indicators, resamples, np.random.SeedSequence(seed), backend, workers
+        )
+        distribution = cells.difference_from_projection(metric, projected)
+        estimate = float(cells.difference(metric, cells.sizes[None, :])[0])
+        jackknife = (_cell_jackknife(cells, metric), cells.sizes) if method == "bca" else None
+    return _result(distribution, estimate, jackknife, resamples, confidence, method, seed, alternative, "examples", backend_used)
+
+
+def paired_two_level_bootstrap(
+    treatment: Any,
+    control: Any,
+    *,
+    y_true: Any = None,
+    metric: str | Callable[[np.ndarray, np.ndarray], float] = "mean",
+    resamples: int = 10_000,
+    confidence: float = 0.95,
+    method: str = "percentile",
+    seed: int,
+    alternative: str = "two-sided",
+    backend: str = "auto",
+    workers: int | None = None,
+) -> BootstrapResult:
+    """Two-level (seeds x examples) paired bootstrap of the mean over seeds of the metric difference.
+
+    Both arms ran with the same S replicate seeds on the same n examples; seed s of the treatment
+    is paired with seed s of the control. One bootstrap replicate draws S seeds with replacement,
+    then, for every drawn seed independently, a resample of the n examples (the same example
+    indices for both arms of that seed), computes ``metric(treatment) - metric(control)`` on it,
+    and averages over the S drawn seeds. This keeps both sources of variation in the interval: the
+    training seed and the finite test set. The estimate is the mean over seeds of the per-seed
+    differences on all examples.
+
+    Inputs: ``treatment``, ``control``: (S, n) per-example scores when ``metric="mean"`` (the
+    difference is then the mean of per-example differences; ``y_true`` is not needed), else
+    (S, n) labels or (S, n, K) scores with ``y_true`` (n,), and ``metric`` a name from
+    :data:`CONFUSION_METRICS` or a function as in :func:`paired_metric_bootstrap` (slow: 2 B S
+    calls). For ``bca`` the acceleration comes from the jackknife over seeds (0 with one seed).
+    Other arguments as :func:`paired_bootstrap`.
+
+    Output: :class:`BootstrapResult` with ``level="seeds_x_examples"``. Errors: ValueError for
+    mismatched shapes, fewer than 2 examples, a missing ``y_true``, an unknown metric or option.
+    """
+    _check_options(resamples, confidence, method, alternative, seed, backend)
+    pred_t, pred_c = np.asarray(treatment), np.asarray(control)
+    if pred_t.shape != pred_c.shape or pred_t.ndim < 2:
+        raise ValueError(
+            f"both arms need predictions shaped (seeds, examples[, classes]) alike, not {pred_t.shape} and {pred_c.shape}"
+        )
+    n_seeds, n = pred_t.shape[:2]
+    if n < 2:
+        raise ValueError("a bootstrap needs at least 2 paired examples")
+    if metric != "mean":
+        if y_true is None:
+            raise ValueError(f"metric {metric!r} needs y_true")
+        y = np.asarray(y_true)
+        if len(y) != n:
+            raise ValueError(f"y_true has {len(y)} examples, the predictions {n}")
+
+    top, below = np.random.SeedSequence(seed).spawn(2)
+    picks = np.random.default_rng(top).integers(0, n_seeds, size=(resamples, n_seeds))
+    slot_values = np.empty((resamples, n_seeds))
+    per_seed = np.empty(n_seeds)
+    backend_used = "numpy"
+    for s, stream in enumerate(below.spawn(n_seeds)):
+        slots = picks == s
+        drawn = int(slots.sum())
+        if metric == "mean":
+            differences = _finite_vector(pred_t[s], "treatment") - _finite_vector(pred_c[s], "control")
+            per_seed[s] = differences.mean()
+            values, example_cell, sizes = cells_in_order_of_appearance(differences)
+            if drawn:
+                projected, backend_used = _resample_projected(
+                    example_cell, sizes, values[:, None], drawn, stream, backend, workers
+                )
+                slot_values[slots] = projected[:, 0] / n
+        elif callable(metric):
+
+            def difference(idx: np.ndarray, s: int = s) -> float:
+                return float(metric(y[idx], pred_t[s][idx])) - float(metric(y[idx], pred_c[s][idx]))
+
+            per_seed[s] = difference(np.arange(n))
+            if drawn:
+                slot_values[slots], backend_used = _loop_resamples(n, difference, drawn, stream)
+        else:
+            cells = _cells_for(metric, y, pred_t[s], pred_c[s])
+            per_seed[s] = cells.difference(metric, cells.sizes[None, :])[0]
+            if drawn:
+                projected, backend_used = _resample_projected(
+                    cells.example_cell, cells.sizes, cells.indicators, drawn, stream, backend, workers
+                )
+                slot_values[slots] = cells.difference_from_projection(metric, projected)
+    distribution = slot_values.mean(axis=1)
+    estimate = float(per_seed.mean())
+    jackknife = None
+    if method == "bca" and n_seeds > 1:
+        jackknife = ((per_seed.sum() - per_seed) / (n_seeds - 1), np.ones(n_seeds))
+    return _result(
+        distribution, estimate, jackknife, resamples, confidence, method, seed, alternative, "seeds_x_examples", backend_used
+    )
+
+
+# --- intervals and p-values ---------------------------------------------------------------------
+
+
+def bootstrap_p_value(distribution: np.ndarray, estimate: float, alternative: str = "two-sided") -> float:
+    """The null-shifted bootstrap p-value of ``estimate`` (module docstring for the definition).
+
+    Inputs: the B resampled statistics and the statistic on the data. Output: a p-value in
+    [1 / (B + 1), 1]. Raises ValueError for an unknown alternative.
+    """
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"unknown alternative {alternative!r}; use one of {', '.join(ALTERNATIVES)}")
+    shifted = np.asarray(distribution, dtype=np.float64) - estimate
+    b = len(shifted)
+    gamma = abs(TIE_TOLERANCE * estimate)
+    p_greater = (1 + np.count_nonzero(shifted >= estimate - gamma)) / (b + 1)
+    p_less = (1 + np.count_nonzero(shifted <= estimate + gamma)) / (b + 1)
+    if alternative == "greater":
+        return float(p_greater)
+    if alternative == "less":
+        return float(p_less)
+    return float(min(1.0, 2 * min(p_greater, p_less)))
+
+
+def bootstrap_interval(
+    distribution: np.ndarray,
+    estimate: float,
+    *,
+    confidence: float = 0.95,
+    method: str = "percentile",
+    alternative: str = "two-sided",
+    jackknife: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float]:
+    """The percentile or BCa interval from a bootstrap distribution.
+
+    Inputs: the B resampled statistics; the statistic on the data; ``confidence``; ``method``;
+    ``alternative`` (one-sided intervals put all of 1 - confidence on one side and leave the other
+    end infinite); for ``bca``, ``jackknife = (values, weights)``: the leave-one-out statistics and
+    how many units each stands for (an exact shortcut when many units give the same value).
+    Output: ``(low, high)``. BCa guards the degenerate cases where scipy returns NaN: the share
+    below the estimate is kept within [1/(2B), 1 - 1/(2B)], and a jackknife that does not vary
+    gives acceleration 0. Raises ValueError for ``bca`` without a jackknife.
+    """
+    from scipy.special import ndtr, ndtri
+
+    values = np.asarray(distribution, dtype=np.float64)
+    b = len(values)
+    alpha = (1 - confidence) / 2 if alternative == "two-sided" else 1 - confidence
+    levels = np.array([alpha, 1 - alpha])
+    if method == "bca":
+        if jackknife is None:
+            raise ValueError("a BCa interval needs the jackknife values")
+        share = (np.count_nonzero(values < estimate) + np.count_nonzero(values <= estimate)) / (2 * b)
+        z0 = float(ndtri(min(max(share, 1 / (2 * b)), 1 - 1 / (2 * b))))
+        a = _acceleration(*jackknife)
+        z = ndtri(levels)
+        levels = ndtr(z0 + (z0 + z) / (1 - a * (z0 + z)))
+    low, high = (float(q) for q in np.quantile(values, levels))
+    if alternative == "greater":
+        high = math.inf
+    elif alternative == "less":
+        low = -math.inf
+    return low, high
+
+
+def _acceleration(values: np.ndarray, weights: np.ndarray) -> float:
+    """Efron's acceleration from jackknife values, each standing for ``weights`` units:
+    sum w u^3 / (6 (sum w u^2)^(3/2)) with u = mean - value (Efron & Tibshirani 1993, eq. 14.15)."""
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    u = np.average(values, weights=weights) - values
+    spread = float(np.sum(weights * u**2))
+    if spread <= 0 or not math.isfinite(spread):
+        return 0.0
+    return float(np.sum(weights * u**3) / (6 * spread**1.5))
+
+
+def _result(
+    distribution: np.ndarray,
+    estimate: float,
+    jackknife: tuple[np.ndarray, np.ndarray] | None,
+    resamples: int,
+    confidence: float,
+    method: str,
+    seed: int,
+    alternative: str,
+    level: str,
+    backend: str,
+) -> BootstrapResult:
+    if method == "bca" and jackknife is None:  # one seed: no jackknife over seeds
+        jackknife = (np.zeros(1), np.ones(1))
+    low, high = bootstrap_interval(
+        distribution, estimate, confidence=confidence, method=method, alternative=alternative, jackknife=jackknife
+    )
+    return BootstrapResult(
+        estimate=float(estimate),
+        ci_low=low,
+        ci_high=high,
+        p_value=bootstrap_p_value(distribution, estimate, alternative),
+        resamples=resamples,
+        method=method,
+        seed=seed,
+        confidence=confidence,
+        alternative=alternative,
+        level=level,
+        standard_error=float(np.std(distribution, ddof=1)) if len(distribution) > 1 else 0.0,
+        backend=backend,
+        distribution=distribution,
+    )
+
+
+# --- resampling ---------------------------------------------------------------------------------
+
+
+def resample_cell_counts(
+    example_cell: np.ndarray, resamples: int, *, seed: int, backend: str = "numpy", workers: int | None = None
+) -> np.ndarray:
+    """Bootstrap counts over cells: (resamples, m) float64, row b the number of examples of each
+    cell in resample b. ``example_cell``: (n,) the cell (0..m-1, every cell occupied) of each
+    example. The counts have the law of ``bincount(example_cell[randint(0, n, n)])``: each row is
+    multinomial(n, cell sizes / n)."""
+    example_cell = np.asarray(example_cell).reshape(-1)
+    sizes = np.bincount(example_cell)
+    counts, _ = _resample_projected(
+        example_cell, sizes, np.eye(len(sizes)), resamples, np.random.SeedSequence(seed), backend, workers
+    )
+    return counts
+
+
+def _resample_projected(
+    example_cell: np.ndarray,
+    sizes: np.ndarray,
+    projection: np.ndarray,
+    resamples: int,
+    seed_sequence: np.random.SeedSequence,
+    backend: str,
+    workers: int | None,
+) -> tuple[np.ndarray, str]:
+    """``counts @ projection`` for ``resamples`` bootstrap count vectors over the cells: (B, r).
+
+    ``example_cell`` (n,) maps examples to cells (sizes (m,)); ``projection`` is (m, r): one column
+    of cell values gives resampled sums, indicator columns give confusion margins. Returns the
+    array and the backend that drew it.
+    """
+    resolved = _resolve_backend(backend)
+    n = len(example_cell)
+    if resolved.startswith("torch"):
+        rows = max(1, min(resamples, GPU_BLOCK_ELEMENTS // n))
+        return _torch_projected(example_cell, projection, resamples, rows, seed_sequence, resolved), resolved
+    sampler = _CellSampler(example_cell, np.asarray(sizes), np.asarray(projection, dtype=np.float64))
+    # Work per resample: the index draws of the small cells, or a row of the count matrix.
+    rows = max(1, min(resamples, BLOCK_ELEMENTS // max(1, sampler.n_small, len(sizes))))
+    starts = list(range(0, resamples, rows))
+    streams = seed_sequence.spawn(len(starts))
+    out = np.zeros((resamples, projection.shape[1]))
+
+    def run(block: int) -> None:
+        start = starts[block]
+        sampler.draw(out[start : start + rows], np.random.default_rng(streams[block]))
+
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers == 1 or len(starts) == 1:
+        for block in range(len(starts)):
+            run(block)
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(starts))) as pool:
+            list(pool.map(run, range(len(starts))))
+    return out, "numpy"
+
+
+class _CellSampler:
+    """Draws blocks of bootstrap count vectors over cells and projects them (numpy).
+
+    Large cells (>= :data:`LARGE_CELL` examples) and the pooled small cells are one
+    multinomial(n, sizes / n) draw; the small cells' share is then spread over their examples by
+    uniform index draws, which is the same as a multinomial over the small cells given their total.
+    """
+
+    def __init__(self, example_cell: np.ndarray, sizes: np.ndarray, projection: np.ndarray):
+        self.n = len(example_cell)
+        self.projection = projection
+        large = sizes >= LARGE_CELL
+        self.large = np.flatnonzero(large)
+        small_examples = np.flatnonzero(~large[example_cell])
+        self.n_small = len(small_examples)
+        self.pvals = np.append(sizes[self.large], self.n_small) / self.n
+        # Each small-cell example carries its cell's projection row (one value for sums), so a
+        # resampled example is a row gather; with many columns, counting per cell is cheaper.
+        self.small_cell = example_cell[small_examples]
+        self.small_rows = projection[self.small_cell] if projection.shape[1] == 1 else None
+        self.small_cells, self.small_position = np.unique(self.small_cell, return_inverse=True)
+        self.large_projection = projection[self.large]
+        self.small_projection = projection[self.small_cells]
+
+    def draw(self, out: np.ndarray, rng: np.random.Generator) -> None:
+        """Add ``counts @ projection`` of ``len(out)`` resamples to ``out`` ((rows, r), zeros)."""
+        rows = len(out)
+        if len(self.large):
+            pooled = rng.multinomial(self.n, self.pvals, size=rows)
+            out += pooled[:, :-1].astype(np.float64) @ self.large_projection
+            small_totals = pooled[:, -1]
+        else:
+            small_totals = None
+        if self.n_small == 0:
+            return
+        if small_totals is None:  # every example is drawn by index: a plain (rows, n) draw
+            idx = rng.integers(0, self.n_small, size=(rows, self.n))
+            if self.small_rows is not None:
+                out[:, 0] += self.small_rows[:, 0].take(idx).sum(axis=1)
+                return
+            row_of_draw = np.repeat(np.arange(rows), self.n)
+        else:
+            idx = rng.integers(0, self.n_small, size=int(small_totals.sum()))
+            row_of_draw = np.repeat(np.arange(rows), small_totals)
+            if self.small_rows is not None:
+                out[:, 0] += np.bincount(row_of_draw, weights=self.small_rows[:, 0].take(idx), minlength=rows)
+                return
+        m_small = len(self.small_cells)
+        flat = row_of_draw * m_small + self.small_position.take(idx.reshape(-1))
+        counts = np.bincount(flat, minlength=rows * m_small).reshape(rows, m_small)
+        out += counts.astype(np.float64) @ self.small_projection
+
+
+def _torch_projected(
+    example_cell: np.ndarray,
+    projection: np.ndarray,
+    resamples: int,
+    rows: int,
+    seed_sequence: np.random.SeedSequence,
+    backend: str,
+) -> np.ndarray:
+    """The torch path: uniform index draws per block, gathered (one column) or counted per cell
+    with ``scatter_add`` and projected, on CUDA (or the CPU); one generator per block, seeded from
+    ``seed_sequence``."""
+    import torch
+
+    device = torch.device(backend.split(":", 1)[1])
+    n, m = len(example_cell), projection.shape[0]
+    cell = torch.as_tensor(np.asarray(example_cell, dtype=np.int64), device=device)
+    weights = torch.as_tensor(np.asarray(projection, dtype=np.float64), device=device)
+    per_example = weights[cell, 0] if projection.shape[1] == 1 else None
+    starts = list(range(0, resamples, rows))
+    out = []
+    for start, stream in zip(starts, seed_sequence.spawn(len(starts))):
+        size = min(rows, resamples - start)
+        generator = torch.Generator(device=device)
+        generator.manual_seed(int(stream.generate_state(1, np.uint64)[0] >> np.uint64(1)))
+        idx = torch.randint(0, n, (size, n), generator=generator, device=device)
+        if per_example is not None:
+            out.append(per_example[idx].sum(dim=1, keepdim=True))
+        else:
+            counts = torch.zeros((size, m), dtype=torch.float64, device=device)
+            counts.scatter_add_(1, cell[idx], torch.ones((size, n), dtype=torch.float64, device=device))
+            out.append(counts @ weights)
+    return torch.cat(out).cpu().numpy()
+
+
+def _loop_resamples(
+    n: int, statistic: Callable[[np.ndarray], float], resamples: int, seed: int | np.random.SeedSequence
+) -> tuple[np.ndarray, str]:
+    """The generic path: ``statistic(indices)`` for ``resamples`` index resamples, one at a time."""
+    rng = np.random.default_rng(seed)
+    return np.array([statistic(rng.integers(0, n, size=n)) for _ in range(resamples)], dtype=np.float64), "numpy (loop)"
+
+
+def _cells_for(metric: str, y: np.ndarray, pred_t: np.ndarray, pred_c: np.ndarray) -> ConfusionCells:
+    if metric not in CONFUSION_METRICS:
+        raise ValueError(
+            f"no fast path for metric {metric!r}: use one of {', '.join(CONFUSION_METRICS)}, or pass a function "
+            "metric(y_true, predictions) -> float"
+        )
+    return confusion_cells(y, as_labels(pred_t), as_labels(pred_c))
+
+
+def _cell_jackknife(cells: ConfusionCells, metric: str) -> np.ndarray:
+    """Leave-one-out metric differences, one per cell (every example of a cell gives the same)."""
+    left_out = np.repeat(cells.sizes[None, :], len(cells.sizes), axis=0) - np.eye(len(cells.sizes), dtype=cells.sizes.dtype)
+    return cells.difference(metric, left_out)
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+
+def _resolve_backend(backend: str) -> str:
+    """``numpy``, ``torch:cuda`` or ``torch:cpu``: torch is imported only when it may be used."""
+    if backend == "numpy":
+        return "numpy"
+    try:
+        import torch
+    except ImportError:
+        if backend == "torch":
+            raise ValueError("backend 'torch' needs torch installed (pip install 'rigorml[run]')") from None
+        return "numpy"
+    if torch.cuda.is_available():
+        return "torch:cuda"
+    return "numpy" if backend == "auto" else "torch:cpu"
+
+
+def _check_options(resamples: int, confidence: float, method: str, alternative: str, seed: int, backend: str) -> None:
+    if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) or resamples < 1:
+        raise ValueError(f"resamples must be a positive integer, not {resamples!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, not {confidence!r}")
+    if method not in METHODS:
+        raise ValueError(f"unknown interval method {method!r}; use one of {', '.join(METHODS)}")
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"unknown alternative {alternative!r}; use one of {', '.join(ALTERNATIVES)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+
+
+def _finite_vector(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one score per example (1-D), not shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} holds non-finite scores (NaN or inf)")
+    return array
