@@ -78,3 +78,23 @@ def test_a_spec_with_lint_errors_is_not_run(tmp_path):
     done = run("spec.yaml", "--run-dir", "out", cwd=tmp_path)
     assert done.returncode == 1 and "not compiled" in done.stderr
     assert not (tmp_path / "out" / "baseline").exists()
+
+
+def test_the_quickstart_evaluation_is_holm_corrected_paired_bootstraps_against_the_baseline_over_5_seeds(tmp_path):
+    from pathlib import Path
+
+    quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart.yaml"
+    done = run(str(quickstart), "training.epochs=2", "--jobs", "2", "--run-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    evaluation = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert evaluation["complete"] and evaluation["replicate_seeds"] == [0, 1, 2, 3, 4]
+    assert evaluation["correction"]["method"] == "holm" and evaluation["correction"]["size"] == 2
+    assert sorted((c["treatment"], c["control"]) for c in evaluation["comparisons"]) == [
+        ("dropout", "baseline"), ("wide", "baseline"),
+    ]  # fmt: skip
+    for comparison in evaluation["comparisons"]:
+        assert comparison["n"] == 5 and comparison["test"]["applied"] == "paired_bootstrap"
+        assert comparison["test"]["level"] == "seeds_x_examples" and comparison["p_adjusted"] >= comparison["p_value"]
+        assert comparison["verdict"] in ("improvement", "regression", "below_minimum_effect", "equivalent", "no_evidence")
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "wide-vs-baseline" in report and "holm" in report
