@@ -327,6 +327,7 @@ def _lazy(module: str, name: str):
 
 cmd_compile = _lazy("project", "cmd_compile")
 cmd_run = _lazy("project", "cmd_run")
+cmd_evaluate = _lazy("project", "cmd_evaluate")
 cmd_lr_find = _lazy("lr_find", "cmd_lr_find")
 cmd_report = _lazy("report_command", "cmd_report")
 
@@ -395,6 +396,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_lr_find(sub)
     if wanted("report"):
         _add_report(sub)
+    if wanted("evaluate"):
+        _add_evaluate(sub)
     return parser
 
 
@@ -539,13 +542,28 @@ def _add_report(sub) -> None:
     p.set_defaults(func=cmd_report)
 
 
+def _add_evaluate(sub) -> None:
+    summary = "evaluate a run directory: the preregistered comparisons, written to evaluation.json and evaluation.md"
+    p = sub.add_parser(
+        "evaluate",
+        help=summary,
+        description=summary + " (runs the project's evaluate.py: pairing checks, metrics recomputed from the "
+        "predictions, the declared tests, effect sizes, corrections and verdicts).",
+        epilog="Exit codes: 0 evaluated, 1 runs missing, nothing to evaluate or an untrusted LLM judge, "
+        "2 RUN_DIR is not a run directory.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a directory `rigorml run` wrote (holds project/ and ARM/seed-SEED/)")
+    p.add_argument("-o", "--output", metavar="OUT", help="where to write evaluation.json (default: RUN_DIR)")
+    p.set_defaults(func=cmd_evaluate)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
     # on every commit. Help, errors and unknown commands get the full parser.
     first = argv[0] if argv else None
-    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init", "lr-find", "report")
+    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init", "lr-find", "report", "evaluate")
     parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

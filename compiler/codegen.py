@@ -98,6 +98,9 @@ def generate_project(resolved: dict, *, rigorml_version: str | None = None, spec
     digest = spec_hash(config)
     context = _context(config, digest, rigorml_version)
     context["spec_dir"] = spec_dir if uses_spec_dir(config) else None
+    # An LLM judge (module:function or command) and its human labels are found from the spec's folder.
+    context["has_judge"] = config.get("llm_judge") is not None
+    context["judge_dir"] = spec_dir if context["has_judge"] else None
     context["sweep"] = _sweep(config)
     env = _environment()
     files = {

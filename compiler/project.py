@@ -200,7 +200,7 @@ def cmd_run(args) -> int:
         return 130
     progress.close()
 
-    evaluated = _evaluate(root, resolved)
+    evaluated = _evaluate(root, resolved, os.path.dirname(os.path.abspath(args.spec)))
     print(f"{total - len(failures)} of {total} run(s) finished in {time.monotonic() - started:.0f} s", file=sys.stderr)
     for failure in failures:
         print(f"rigorml: run failed: {failure}", file=sys.stderr)
@@ -247,7 +247,7 @@ def _read_result(run_dir: str) -> dict | None:
     return result if result.get("status") in ("finished", "early_stopped") else None
 
 
-def _evaluate(root: str, resolved: dict) -> bool:
+def _evaluate(root: str, resolved: dict, base_dir: str = ".") -> bool:
     """Evaluate the runs under ``root`` (``rigorml.runtime.evaluate``, what the project's
     evaluate.py runs), write ``evaluation.json`` and ``evaluation.md`` there and print the tables.
 
@@ -258,7 +258,7 @@ def _evaluate(root: str, resolved: dict) -> bool:
     from ..runtime.evaluate import EvaluationError, evaluate_experiment, format_table, write_evaluation
 
     try:
-        result = evaluate_experiment(resolved, root)
+        result = evaluate_experiment(resolved, root, base_dir=base_dir)
         path, _ = write_evaluation(result, os.path.join(root, "evaluation.json"))
     except EvaluationError as exc:
         print(f"rigorml: not evaluated: {exc}", file=sys.stderr)
@@ -269,5 +269,27 @@ def _evaluate(root: str, resolved: dict) -> bool:
     print(format_table(result), end="")
     state = "" if result["complete"] else f" (incomplete: {len(result['missing'])} run(s) not evaluated)"
     print(f"evaluation: {path} and evaluation.md{state}", file=sys.stderr)
+    if result["judge_untrusted"]:
+        print("rigorml: the LLM judge failed its human-agreement check: its win rates get no verdict", file=sys.stderr)
+        return False
     return True
+
+
+def cmd_evaluate(args) -> int:
+    """``rigorml evaluate RUN_DIR``: run the project's own evaluate.py (compiled into
+    ``RUN_DIR/project`` by ``rigorml run``) on the runs in RUN_DIR, writing evaluation.json and
+    evaluation.md there. Exit codes: those of evaluate.py (0 evaluated, 1 runs missing or nothing
+    to evaluate or an untrusted judge); 2 when RUN_DIR is not a ``rigorml run`` directory."""
+    import subprocess
+
+    script = os.path.join(args.run_dir, "project", "evaluate.py")
+    if not os.path.isfile(script):
+        print(
+            f"rigorml: {args.run_dir} is not a rigorml run directory (no project/evaluate.py): "
+            "give the folder `rigorml run` wrote, or run a compiled project's evaluate.py",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
+    command = [sys.executable, script, "--runs", args.run_dir, "-o", args.output or args.run_dir]
+    return subprocess.run(command).returncode
 

@@ -85,7 +85,7 @@ class _Run:
 # --- the pass -----------------------------------------------------------------------------------
 
 
-def evaluate_experiment(resolved: dict, runs_root: str | Path) -> dict[str, Any]:
+def evaluate_experiment(resolved: dict, runs_root: str | Path, *, base_dir: str | Path = ".") -> dict[str, Any]:
     """Evaluate every run of ``resolved`` found under ``runs_root`` on ``evaluation.split``.
 
     Inputs: ``resolved``, the resolved spec as JSON data (``config.resolved.json``); ``runs_root``,
@@ -94,6 +94,10 @@ def evaluate_experiment(resolved: dict, runs_root: str | Path) -> dict[str, Any]
 
     Output: a JSON-serialisable dict (see the module docstring); ``missing`` lists the runs that
     could not be evaluated with the reason, and ``complete`` is false when there are any.
+
+    ``base_dir``: the spec's folder, where an LLM judge's ``module:function``, command and human
+    labels are found (``win_rate`` comparisons judge each run's ``predictions/<split>.jsonl``:
+    one ``{"id", "prompt", "output"}`` object per line).
 
     Errors: :class:`EvaluationError` when no run can be evaluated, when runs hold different
     examples or labels (naming them), or when a metric recomputed from a run's predictions differs
@@ -150,7 +154,12 @@ def evaluate_experiment(resolved: dict, runs_root: str | Path) -> dict[str, Any]
 
     correction = _correction(evaluation)
     plan = _Plan.from_evaluation(evaluation, resolved, task, confidence)
-    compared = [_compare(c, values, confidence, plan, runs) for c in comparisons]
+    compared = [
+        _judge_compare(c, resolved, runs_root, runs, split, confidence, base_dir)
+        if c["metric"] == "win_rate"
+        else _compare(c, values, confidence, plan, runs)
+        for c in comparisons
+    ]
     family = [i for i, c in enumerate(compared) if c["p_value"] is not None]
     adjusted = adjust_p_values([compared[i]["p_value"] for i in family], correction)
     for i, p in zip(family, adjusted):
@@ -188,6 +197,7 @@ def evaluate_experiment(resolved: dict, runs_root: str | Path) -> dict[str, Any]
             "size": len(family),
         },
         "notes": notes,
+        "judge_untrusted": any(c.get("judge", {}).get("judge_untrusted") for c in compared),
         "versions": {
             "python": platform.python_version(),
             "rigorml": _rigorml_version(),
@@ -584,6 +594,100 @@ def _compare(comparison: dict, values: dict, confidence: float, plan: _Plan, run
     else:
         out["ci_method"] = "t interval over seeds"
     return out
+
+
+def _judge_compare(comparison, resolved, runs_root, runs: list[_Run], split, confidence, base_dir) -> dict:
+    """A ``win_rate`` comparison: the LLM judge compares the two arms' outputs example by example,
+    seed by seed (as ``llm_judge`` declares: position swap, repeats, temperature 0). The win rate
+    pools every (seed, example) verdict, with a Wilson interval; the p-value is an exact binomial
+    (sign) test of wins against losses, ties left out. A judge whose agreement with the human
+    labels is below ``min_kappa`` on any seed is untrusted: no p-value, no verdict."""
+    from scipy import stats
+
+    from .judge import JudgeError, judge_comparison, wilson_interval
+
+    treatment, control = comparison["treatment"], comparison["control"]
+    out = {**comparison, "direction": "higher is better", "seeds": [], "n": 0, "mean": None, "sd": None,
+           "ci": None, "d_z": None, "effect_size": None, "differences": [], "favours": None,
+           "test": {"declared": comparison["test"], "applied": None, "note": None}, "t_test": None,
+           "p_value": None, "p_adjusted": None, "significant": None}  # fmt: skip
+    judge_section = resolved.get("llm_judge")
+    if not judge_section:
+        out["test"]["note"] = "win_rate needs an `llm_judge` section"
+        return out
+    seeds = sorted({r.seed for r in runs if r.arm == treatment} & {r.seed for r in runs if r.arm == control})
+    per_seed, wins, losses, ties = [], 0, 0, 0
+    for seed in seeds:
+        items = _judge_items(Path(runs_root), treatment, control, seed, split)
+        try:
+            judged = judge_comparison(judge_section, items, base_dir=base_dir, treatment=treatment, control=control,
+                                      confidence=confidence)  # fmt: skip
+        except JudgeError as error:
+            raise EvaluationError(f"{comparison['name']}, seed {seed}: {error}") from None
+        counts = judged["counts"]
+        wins, losses, ties = wins + counts["treatment"], losses + counts["control"], ties + counts["tie"]
+        judged.pop("items")
+        per_seed.append({"seed": seed, **judged})
+    if not per_seed:
+        out["test"]["note"] = "no seed where both arms have outputs to judge"
+        return out
+    total = wins + losses + ties
+    rate = (wins + 0.5 * ties) / total
+    untrusted = [entry["seed"] for entry in per_seed if entry["judge_untrusted"]]
+    out.update(seeds=seeds, n=total, mean=rate - 0.5, ci=[v - 0.5 for v in wilson_interval(wins + 0.5 * ties, total, confidence)])
+    out["favours"] = "treatment" if rate > 0.5 else "control" if rate < 0.5 else "neither"
+    out["judge"] = {
+        "win_rate": rate,
+        "win_rate_ci": list(wilson_interval(wins + 0.5 * ties, total, confidence)),
+        "counts": {"treatment": wins, "control": losses, "tie": ties},
+        "judge_untrusted": bool(untrusted),
+        "per_seed": per_seed,
+    }
+    if untrusted:
+        out["test"]["note"] = (
+            f"the judge is untrusted on seed(s) {', '.join(map(str, untrusted))}: its agreement with the human "
+            "labels is below `llm_judge.human_agreement.min_kappa`, so its verdicts are not tested"
+        )
+        return out
+    if wins + losses == 0:
+        out["test"]["note"] = "every judgement is a tie: nothing to test"
+        return out
+    alternative = comparison["alternative"]
+    out["p_value"] = float(stats.binomtest(wins, wins + losses, 0.5, alternative=alternative).pvalue)
+    out["test"].update(applied="sign_test", over="judged examples x seeds",
+                       note="win_rate is tested by an exact binomial test of wins against losses (ties left out); "
+                       "`mean` and `ci` are the win rate minus 0.5")  # fmt: skip
+    return out
+
+
+def _judge_items(root: Path, treatment: str, control: str, seed: int, split: str) -> list[dict]:
+    """The judge's items for one seed: both arms' outputs, matched by example id."""
+    import json
+
+    outputs = {}
+    for arm in (treatment, control):
+        path = root / arm / f"seed-{seed}" / "predictions" / f"{split}.jsonl"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise EvaluationError(f"win_rate needs {path} (one {{\"id\", \"prompt\", \"output\"}} per line): {error.strerror}") from None
+        rows = {}
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                rows[str(row["id"])] = row
+            except (ValueError, KeyError, TypeError):
+                raise EvaluationError(f"{path}:{number}: not a JSON object with `id`, `prompt` and `output`") from None
+        outputs[arm] = rows
+    if outputs[treatment].keys() != outputs[control].keys():
+        only = sorted(outputs[treatment].keys() ^ outputs[control].keys())[:5]
+        raise EvaluationError(f"seed {seed}: {treatment} and {control} answered different examples (e.g. {', '.join(only)}): not paired")
+    return [
+        {"id": key, "prompt": row.get("prompt", ""), "treatment": row["output"], "control": outputs[control][key]["output"]}
+        for key, row in outputs[treatment].items()
+    ]
 
 
 def _apply_test(test, comparison, seeds, t_values, c_values, plan: _Plan, runs: list[_Run]):

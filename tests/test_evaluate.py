@@ -751,3 +751,73 @@ def test_evaluating_needs_no_torch_and_gives_the_same_result_without_it(tmp_path
     done = python("-c", code)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == json.loads(json.dumps(evaluate_experiment(resolved, tmp_path)))
+
+
+# --- win rate from an LLM judge ---------------------------------------------------------------------
+
+JUDGES = '''
+def longer(request):
+    """Prefers the longer answer: consistent, blind to position."""
+    a, b = request["answer_a"], request["answer_b"]
+    return {"verdict": "A" if len(a) > len(b) else "B" if len(b) > len(a) else "tie"}
+
+
+def first(request):
+    """Always answers "A": a judge that prefers a position, not an answer."""
+    return {"verdict": "A"}
+'''
+
+
+def generation_spec(tmp_path, judge: str, labels: bool) -> dict:
+    (tmp_path / "eval_judges.py").write_text(JUDGES, encoding="utf-8")
+    llm_judge = {"callable": f"eval_judges:{judge}", "model": "local-test-judge"}
+    if labels:
+        rows = [json.dumps({"id": str(i), "label": "treatment" if i < 6 else "control"}) for i in range(8)]
+        (tmp_path / "labels.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        llm_judge["human_agreement"] = {"labels": "labels.jsonl", "min_kappa": 0.6}
+    return resolved_spec(
+        experiment={"name": "judge-test", "task": "generation"},
+        seeds={"replicates": 2},
+        data={"source": "eval_data:load"},
+        model={"source": "eval_models:build"},
+        variants={"short": {"role": "baseline"}, "long": {}},
+        metrics={"primary": "exact_match", "secondary": ["win_rate"]},
+        llm_judge=llm_judge,
+        evaluation={"comparisons": [{"treatment": "long", "control": "short", "metric": "win_rate"}]},
+    )
+
+
+def write_generation_runs(root: Path, resolved: dict) -> None:
+    references = np.array([f"reference {i}" for i in range(8)])
+    for arm in ("short", "long"):
+        for seed in (0, 1):
+            # The long arm answers the first six questions at greater length, the short arm the last two.
+            outputs = [f"answer {i}" + (" with more detail" if (i < 6) == (arm == "long") else "") for i in range(8)]
+            run_dir = write_run(root, resolved, arm, seed, ids=np.arange(8), y_true=references, scores=np.array(outputs))
+            rows = [json.dumps({"id": str(i), "prompt": f"question {i}", "output": out}) for i, out in enumerate(outputs)]
+            (run_dir / "predictions" / "test.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_a_win_rate_comparison_is_judged_seed_by_seed_and_sign_tested(tmp_path):
+    resolved = generation_spec(tmp_path, "longer", labels=True)
+    write_generation_runs(tmp_path / "runs", resolved)
+    result = evaluate_experiment(resolved, tmp_path / "runs", base_dir=tmp_path)
+    (comparison,) = result["comparisons"]
+    judge = comparison["judge"]
+    assert judge["counts"] == {"treatment": 12, "control": 4, "tie": 0} and judge["win_rate"] == 0.75
+    assert not judge["judge_untrusted"] and not result["judge_untrusted"]
+    assert [entry["human_agreement"]["passed"] for entry in judge["per_seed"]] == [True, True]
+    assert comparison["test"]["applied"] == "sign_test"
+    assert comparison["p_value"] == pytest.approx(stats.binomtest(12, 16, 0.5).pvalue)
+    assert comparison["favours"] == "treatment" and comparison["verdict"] == "no_evidence"  # p = 0.077 at 16
+
+
+def test_a_judge_that_fails_the_human_agreement_check_gives_no_verdict(tmp_path):
+    resolved = generation_spec(tmp_path, "first", labels=True)
+    write_generation_runs(tmp_path / "runs", resolved)
+    result = evaluate_experiment(resolved, tmp_path / "runs", base_dir=tmp_path)
+    (comparison,) = result["comparisons"]
+    assert result["judge_untrusted"] and comparison["judge"]["judge_untrusted"]
+    assert comparison["p_value"] is None and comparison["verdict"] == "untested"
+    assert "untrusted" in comparison["test"]["note"]
+    assert comparison["judge"]["per_seed"][0]["position_bias"]["rate"] == 1.0

@@ -98,3 +98,20 @@ def test_the_quickstart_evaluation_is_holm_corrected_paired_bootstraps_against_t
         assert comparison["verdict"] in ("improvement", "regression", "below_minimum_effect", "equivalent", "no_evidence")
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "wide-vs-baseline" in report and "holm" in report
+
+
+def test_rigorml_evaluate_reevaluates_a_run_directory_and_refuses_other_folders(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    assert run("spec.yaml", "--run-dir", "out", cwd=tmp_path).returncode == 0
+    (tmp_path / "out" / "evaluation.json").unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "rigorml.compiler", "evaluate", "out"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    evaluation = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert [c["name"] for c in evaluation["comparisons"]] == ["wide-vs-baseline"]
+    assert "| wide-vs-baseline | f1_macro | 2 |" in done.stdout
+    elsewhere = subprocess.run(
+        [sys.executable, "-m", "rigorml.compiler", "evaluate", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert elsewhere.returncode == 2 and "not a rigorml run directory" in elsewhere.stderr
