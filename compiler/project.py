@@ -255,11 +255,12 @@ def _evaluate(root: str, resolved: dict, base_dir: str = ".") -> bool:
     that differ from result.json), after printing why; runs that are missing are listed in the
     tables and do not make it fail (the failed runs already do).
     """
-    from ..runtime.evaluate import EvaluationError, evaluate_experiment, format_table, write_evaluation
+    from ..runtime.evaluate import EvaluationError, evaluate_experiment, format_table, track_evaluation, write_evaluation
 
     try:
         result = evaluate_experiment(resolved, root, base_dir=base_dir)
         path, _ = write_evaluation(result, os.path.join(root, "evaluation.json"))
+        track_evaluation(result, resolved, root)
     except EvaluationError as exc:
         print(f"rigorml: not evaluated: {exc}", file=sys.stderr)
         return False

@@ -326,6 +326,60 @@ def write_evaluation(result: dict, path: str | Path) -> tuple[Path, Path]:
     return path, markdown
 
 
+#: Where the evaluation is tracked, inside the runs folder (a run of the spec's tracking backend).
+EVALUATION_RUN_DIR = "evaluation"
+
+
+def track_evaluation(result: dict, resolved: dict, runs_root: str | Path) -> Path:
+    """Track the evaluation as a run of its own with the spec's tracking backend, in
+    ``runs_root/evaluation`` (named ``<experiment>-evaluation``, in the experiment's group):
+    per arm and metric the mean over seeds (``{split}/{arm}/{metric}``), per comparison the mean
+    difference, the interval, the p-values and the effect size (``{split}/{comparison}/...``),
+    the resampling seed and versions as params, and evaluation.json as an artifact when it exists.
+    A later evaluation is a resumed attempt of the same run; the latest values count. Returns the
+    tracked run's directory."""
+    from .tracking import open_tracker
+
+    run_dir = Path(runs_root) / EVALUATION_RUN_DIR
+    tracking = resolved.get("tracking") or {}
+    split = result["split"]
+    metrics: dict[str, float] = {}
+    for arm, per_metric in result["per_arm"].items():
+        for metric, summary in per_metric.items():
+            metrics[f"{split}/{_slug(arm)}/{metric}"] = summary["mean"]
+    for c in result["comparisons"]:
+        prefix = f"{split}/{_slug(c['name'])}"
+        values = {"mean_difference": c.get("mean"), "p_value": c.get("p_value"), "p_adjusted": c.get("p_adjusted")}
+        if c.get("ci"):
+            values.update(ci_low=c["ci"][0], ci_high=c["ci"][1])
+        if (c.get("effect_size") or {}).get("estimate") is not None:
+            values["effect_size"] = c["effect_size"]["estimate"]
+        metrics.update({f"{prefix}/{key}": value for key, value in values.items() if value is not None})
+    name = f"{result['experiment']}-evaluation"
+    with open_tracker(tracking, run_dir, name, tracking.get("group"), resolved) as tracker:
+        tracker.log_params(
+            {
+                "split": split,
+                "correction": result["correction"]["method"],
+                "alpha": result["correction"]["alpha"],
+                "resampling": result.get("resampling"),
+                "versions": result["versions"],
+            }
+        )
+        tracker.set_tags({"rigorml.kind": "evaluation", "verdicts": ",".join(str(c.get("verdict")) for c in result["comparisons"])})
+        if metrics:
+            tracker.log_metrics(metrics, step=0, axis="epoch")
+        evaluation_json = Path(runs_root) / "evaluation.json"
+        if evaluation_json.is_file():
+            tracker.log_artifact(evaluation_json)
+    return run_dir
+
+
+def _slug(name: str) -> str:
+    """A name as one segment of a metric name: letters, digits, ``_`` and ``-`` kept."""
+    return "".join(char if char.isalnum() or char in "_-" else "_" for char in str(name)) or "_"
+
+
 def format_table(result: dict) -> str:
     """The evaluation as short Markdown: one table per metric (arms x summary statistics), the
     comparisons, the runs that are missing and the notes."""

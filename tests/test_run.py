@@ -115,3 +115,19 @@ def test_rigorml_evaluate_reevaluates_a_run_directory_and_refuses_other_folders(
         [sys.executable, "-m", "rigorml.compiler", "evaluate", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert elsewhere.returncode == 2 and "not a rigorml run directory" in elsewhere.stderr
+
+
+def test_the_evaluation_is_tracked_as_a_run_of_its_own(tmp_path):
+    from rigorml.runtime.tracking import metric_history
+
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    assert run("spec.yaml", "--run-dir", "out", cwd=tmp_path).returncode == 0
+    evaluation = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    tracked = tmp_path / "out" / "evaluation"
+    run_json = json.loads((tracked / "run.json").read_text())
+    assert run_json["name"] == "run-test-evaluation" and run_json["status"] == "finished"
+    logged = metric_history(tracked)["epoch"][0]
+    (comparison,) = evaluation["comparisons"]
+    assert logged["test/wide-vs-baseline/mean_difference"] == comparison["mean"]
+    assert logged["test/wide-vs-baseline/p_adjusted"] == comparison["p_adjusted"]
+    assert logged["test/baseline/f1_macro"] == evaluation["per_arm"]["baseline"]["f1_macro"]["mean"]
