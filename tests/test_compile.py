@@ -503,7 +503,7 @@ def test_evaluate_py_imports_only_the_standard_library_at_the_top():
     assert top == {"argparse", "hashlib", "json", "sys", "pathlib"}
     inner = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module.startswith("rigorml")]
     assert [(node.module, [a.name for a in node.names]) for node in inner] == [
-        ("rigorml.runtime.evaluate", ["EvaluationError", "evaluate_experiment", "format_table", "write_evaluation"])
+        ("rigorml.runtime.evaluate", ["EvaluationError", "evaluate_experiment", "format_table", "track_evaluation", "write_evaluation"])
     ]
 
 
