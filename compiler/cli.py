@@ -58,6 +58,25 @@ def _exit_code(diagnostics) -> int:
     return EXIT_FINDINGS if diagnostics else EXIT_OK
 
 
+def _validated_spec(args):
+    """Compose ``args.spec`` with ``args.overrides`` and validate it: ``(composed, validated, None)``,
+    or ``(composed, None, exit code)`` after printing the located diagnostics to stderr. What
+    ``resolve``, ``compile``, ``run`` and ``lr-find`` all start with."""
+    from .compose import compose
+    from .validate import validate_data
+
+    composed = compose(args.spec, args.overrides, _limits(args))
+    diagnostics = list(composed.diagnostics)
+    validated = None
+    if composed.data is not None and not diagnostics:
+        validated = validate_data(composed.data, composed.source_map)
+        diagnostics = validated.diagnostics
+    if diagnostics:
+        _print_diagnostics(diagnostics, composed.texts, sys.stderr)
+        return composed, None, _exit_code(diagnostics)
+    return composed, validated, None
+
+
 def _check_files(args, command: str) -> int:
     """``validate`` and ``lint``: load, compose, validate every file; report all problems at once."""
     from .compose import compose
@@ -243,18 +262,11 @@ def cmd_rule(args) -> int:
 
 
 def cmd_resolve(args) -> int:
-    from .compose import compose
     from .resolve import canonical_json, resolve_spec, spec_hash
-    from .validate import validate_data
 
-    composed = compose(args.spec, args.overrides, _limits(args))
-    diagnostics = list(composed.diagnostics)
-    if composed.data is not None and not diagnostics:
-        validated = validate_data(composed.data, composed.source_map)
-        diagnostics = validated.diagnostics
-    if diagnostics:
-        _print_diagnostics(diagnostics, composed.texts, sys.stderr)
-        return _exit_code(diagnostics)
+    composed, _, code = _validated_spec(args)
+    if code is not None:
+        return code
     from ..schemas.spec import Spec
 
     _, resolved = resolve_spec(Spec.model_validate(composed.data))

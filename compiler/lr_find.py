@@ -14,7 +14,7 @@ import math
 import os
 import sys
 
-from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, _exit_code, _limits, _print_diagnostics
+from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, _validated_spec
 
 #: The names of what the command writes in its output directory.
 LR_FIND_PLOT, LR_FIND_JSON = "lr_find.png", "lr_find.json"
@@ -34,17 +34,11 @@ def cmd_lr_find(args) -> int:
         return EXIT_UNUSABLE
 
     from ..schemas.spec import Spec
-    from .compose import compose
     from .resolve import resolve_spec
-    from .validate import validate_data
 
-    composed = compose(args.spec, args.overrides, _limits(args))
-    diagnostics = list(composed.diagnostics)
-    if composed.data is not None and not diagnostics:
-        diagnostics = validate_data(composed.data, composed.source_map).diagnostics
-    if diagnostics:
-        _print_diagnostics(diagnostics, composed.texts, sys.stderr)
-        return _exit_code(diagnostics)
+    composed, _, code = _validated_spec(args)
+    if code is not None:
+        return code
     _, resolved = resolve_spec(Spec.model_validate(composed.data))
     resolved = json.loads(json.dumps(resolved))  # exactly what a compiled project reads back
 

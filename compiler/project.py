@@ -15,9 +15,8 @@ from .cli import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_UNUSABLE,
-    _exit_code,
-    _limits,
     _print_diagnostics,
+    _validated_spec,
     _version,
 )
 from ..runtime.files import write_atomic
@@ -35,11 +34,9 @@ def cmd_compile(args) -> int:
     from ..rules.runner import lint_spec_context
     from . import report as fmt
     from .codegen import CodegenError, generate_project
-    from .compose import compose
     from .diagnostics import Diagnostic, Severity
     from .lint import FileReport
     from .resolve import resolve_spec
-    from .validate import validate_data
 
     try:
         import jinja2  # noqa: F401  (the templates need it; it comes with the `run` extra)
@@ -54,15 +51,9 @@ def cmd_compile(args) -> int:
         print(f"rigorml: {out} is not empty; pass --force to overwrite the generated files in it", file=sys.stderr)
         return EXIT_UNUSABLE
 
-    composed = compose(args.spec, args.overrides, _limits(args))
-    diagnostics = list(composed.diagnostics)
-    validated = None
-    if composed.data is not None and not diagnostics:
-        validated = validate_data(composed.data, composed.source_map)
-        diagnostics = validated.diagnostics
-    if diagnostics:
-        _print_diagnostics(diagnostics, composed.texts, sys.stderr)
-        return _exit_code(diagnostics)
+    composed, validated, code = _validated_spec(args)
+    if code is not None:
+        return code
 
     # The spec rules, configured as `rigorml lint` configures them ([tool.rigorml] in the nearest
     # pyproject.toml): errors refuse to compile, warnings and infos are shown.

@@ -200,6 +200,19 @@ _LAZY_BACKENDS = {
 _NOT_IN_THIS_BUILD = {"neptune": "neptune"}
 
 
+def tracker_project(project: str | None, config: Any, run_name: str) -> str:
+    """The project (MLflow experiment, W&B project) a run goes to: ``tracking.project``, else the
+    config's ``experiment.project``, else ``experiment.name``, else the run's name."""
+    if project:
+        return str(project)
+    experiment = config.get("experiment") if isinstance(config, Mapping) else None
+    if isinstance(experiment, Mapping):
+        for key in ("project", "name"):
+            if experiment.get(key):
+                return str(experiment[key])
+    return run_name
+
+
 def register_backend(name: str, factory: BackendFactory, *, replace: bool = False) -> BackendFactory:
     """Make ``tracking.backend: NAME`` open ``factory(tracking_section, run_dir)``.
 

@@ -61,7 +61,7 @@ from typing import Any, TypeVar
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from .tracking import RUN_FILE, TrackingBackend, jsonable, write_json_atomic
+from .tracking import RUN_FILE, TrackingBackend, jsonable, tracker_project, write_json_atomic
 
 _logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -192,17 +192,6 @@ def _truncated(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
-def _experiment_name(project: str | None, config: Any, run_name: str) -> str:
-    if project:
-        return str(project)
-    experiment = config.get("experiment") if isinstance(config, Mapping) else None
-    if isinstance(experiment, Mapping):
-        for key in ("project", "name"):
-            if experiment.get(key):
-                return str(experiment[key])
-    return run_name
-
-
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -300,7 +289,7 @@ class MlflowBackend(TrackingBackend):
 
     def start(self, run: Mapping[str, Any]) -> None:
         config = run.get("config")
-        experiment_name = _experiment_name(self._project, config, run["name"])
+        experiment_name = tracker_project(self._project, config, run["name"])
         # The first client of a new SQLite store creates its tables: one run at a time.
         self.client = self._write(lambda: MlflowClient(tracking_uri=self.tracking_uri), "opening the store")
         client = self.client

@@ -48,7 +48,7 @@ from typing import Any
 
 import wandb
 
-from .tracking import TrackingBackend, jsonable, write_json_atomic
+from .tracking import TrackingBackend, jsonable, tracker_project, write_json_atomic
 
 #: The run directory's record of its W&B run id.
 RUN_ID_FILE = "wandb.run.json"
@@ -94,17 +94,6 @@ def _settings(**wanted: Any) -> Any:
         wanted = {("_" + k[2:] if k.startswith("x_") else k): v for k, v in wanted.items()}
         return wandb.Settings(**wanted)
     return wandb.Settings(**{key: value for key, value in wanted.items() if key in fields})
-
-
-def _project(project: str | None, config: Any, run_name: str) -> str:
-    if project:
-        return str(project)
-    experiment = config.get("experiment") if isinstance(config, Mapping) else None
-    if isinstance(experiment, Mapping):
-        for key in ("project", "name"):
-            if experiment.get(key):
-                return str(experiment[key])
-    return run_name
 
 
 class WandbBackend(TrackingBackend):
@@ -153,7 +142,7 @@ class WandbBackend(TrackingBackend):
     def start(self, run: Mapping[str, Any]) -> None:
         config = run.get("config")
         self._run_name = run["name"]
-        self.project = _project(self._project, config, run["name"])
+        self.project = tracker_project(self._project, config, run["name"])
         self.run_id = self._stable_id()
         git = run.get("git") or {}
         self._rigorml = {

@@ -499,10 +499,23 @@ def test_a_backend_not_in_this_build_is_refused_with_what_to_install(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["mlflow", "wandb"])
-def test_a_backend_whose_package_is_missing_names_the_extra_to_install(tmp_path, monkeypatch, name):
-    monkeypatch.setitem(sys.modules, name, None)  # as if the package were not installed
-    with pytest.raises(TrackingBackendUnavailable, match=rf"pip install 'rigorml\[{name}\]'"):
-        open_tracker(section(backend=name), tmp_path / "run", "r", "g", CONFIG)
+def test_a_backend_whose_package_is_missing_names_the_extra_to_install(tmp_path, name):
+    # A fresh interpreter in which the package cannot be imported, as on an install without the extra.
+    code = (
+        "import sys\n"
+        "class Missing:\n"
+        f"    def find_spec(self, fullname, path=None, target=None):\n"
+        f"        if fullname.split('.')[0] == {name!r}: raise ModuleNotFoundError(name={name!r})\n"
+        "sys.meta_path.insert(0, Missing())\n"
+        "from rigorml.runtime.tracking import TrackingBackendUnavailable, open_tracker\n"
+        "try:\n"
+        f"    open_tracker({{'backend': {name!r}}}, {str(tmp_path / 'run')!r}, 'r', 'g', {{}})\n"
+        "except TrackingBackendUnavailable as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"pip install 'rigorml[{name}]'" in done.stdout
 
 
 def test_an_unknown_backend_lists_the_available_ones(tmp_path):
