@@ -223,6 +223,25 @@ def process_group(device_spec: str | None) -> Iterator[World]:
         dist.destroy_process_group()
 
 
+def exit_worker(code: int) -> None:
+    """End the process with exit status ``code``; in a torchrun worker, without running the C++
+    static destructors.
+
+    After the group is destroyed, tearing gloo's connection threads down at interpreter exit can
+    abort a worker (``terminate called without an active exception``, SIGABRT) although its work
+    is done, and torchrun then reports the whole launch as failed and kills the other ranks. A
+    worker has closed its tracker and written its files by now, so it flushes Python's streams and
+    leaves with ``os._exit``. Outside torchrun this is ``sys.exit(code)``.
+    """
+    import sys
+
+    if launched_ranks()[2] == 1:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 class NullTracker:
     """The tracker of a rank other than 0: rank 0 records the run, the others record nothing."""
 

@@ -404,7 +404,10 @@ def test_train_py_imports_only_the_standard_library_at_the_top():
     top |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
     assert top == {"argparse", "hashlib", "json", "sys", "pathlib"}
     inner = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module.startswith("rigorml")]
-    assert [(node.module, [a.name for a in node.names]) for node in inner] == [("rigorml.runtime.train", ["train_run"])]
+    assert [(node.module, [a.name for a in node.names]) for node in inner] == [
+        ("rigorml.runtime.train", ["train_run"]),
+        ("rigorml.runtime.distributed", ["exit_worker"]),  # under `if __name__ == "__main__"`, after main()
+    ]
 
 
 def test_train_py_calls_train_run_with_arm_seed_and_run_dir():

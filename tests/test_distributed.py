@@ -59,6 +59,8 @@ RUNNER = textwrap.dedent(
     rank = os.environ.get("RANK", "0")
     with open(os.path.join(sys.argv[3], f"rank-{rank}.json"), "w") as handle:
         json.dump({"status": result.status, "steps": result.steps, "metrics": result.metrics}, handle)
+    from rigorml.runtime.distributed import exit_worker
+    exit_worker(0)
     """
 )
 
