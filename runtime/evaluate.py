@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .config import spec_hash
-from .metrics import metric_function
+from .metrics import metric_function, predicted_labels
 from .stats import aggregate, corrections
 from .tracking import write_atomic, write_json_atomic
 
@@ -792,7 +792,7 @@ def _bootstrap(comparison, seeds, t_values, c_values, plan: _Plan, runs: list[_R
         scores = _scores(runs, comparison, seeds)
         if plan.task == "classification" and metric in CONFUSION_METRICS:
             y_true = runs[0].y_true
-            labels = [np.stack([_labels(s) for s in arm]) for arm in scores]
+            labels = [np.stack([predicted_labels(s) for s in arm]) for arm in scores]
             result = paired_two_level_bootstrap(labels[0], labels[1], y_true=y_true, metric=metric, **options)
         elif plan.task == "regression" and metric in _PER_EXAMPLE_LOSSES:
             loss = _PER_EXAMPLE_LOSSES[metric]
@@ -834,7 +834,7 @@ def _mcnemar(comparison, seeds, runs: list[_Run], alternative: str):
     y_true = runs[0].y_true
     per_seed = []
     for seed, t_scores, c_scores in zip(seeds, *scores):
-        result = significance.mcnemar(_labels(t_scores) == y_true, _labels(c_scores) == y_true, method="exact", alternative=alternative)
+        result = significance.mcnemar(predicted_labels(t_scores) == y_true, predicted_labels(c_scores) == y_true, method="exact", alternative=alternative)
         per_seed.append({"seed": seed, "statistic": result.statistic, "p_value": result.p_value})
     p_value = max(entry["p_value"] for entry in per_seed)
     return p_value, {"over": "examples, per seed", "per_seed": per_seed, "combined": "largest p over seeds (intersection-union)"}
@@ -843,10 +843,6 @@ def _mcnemar(comparison, seeds, runs: list[_Run], alternative: str):
 def _scores(runs: list[_Run], comparison: dict, seeds: list[int]) -> tuple[list, list]:
     by_key = {(run.arm, run.seed): run.scores for run in runs}
     return tuple([by_key[(comparison[arm], seed)] for seed in seeds] for arm in ("treatment", "control"))
-
-
-def _labels(scores: np.ndarray) -> np.ndarray:
-    return scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0.5).astype(np.int64)
 
 
 def _no_variation(differences: np.ndarray) -> bool:

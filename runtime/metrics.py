@@ -62,7 +62,9 @@ def metric_function(name: str, task: str) -> MetricFunction | None:
 # --- classification -------------------------------------------------------------------------------
 
 
-def _labels(scores: np.ndarray) -> np.ndarray:
+def predicted_labels(scores: np.ndarray) -> np.ndarray:
+    """The class each example is predicted as: argmax of 2-D scores, or a 1-D positive-class
+    probability thresholded at 0.5. The label metrics and the evaluation's tests share it."""
     return scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0.5).astype(np.int64)
 
 
@@ -95,7 +97,7 @@ def _classification(name: str, k: int | None) -> MetricFunction:
         return metric
 
     def labels_metric(fn, **kwargs):
-        return checked(lambda y, s: fn(y, _labels(s), **kwargs))
+        return checked(lambda y, s: fn(y, predicted_labels(s), **kwargs))
 
     table = {
         "accuracy": labels_metric(m.accuracy_score),
