@@ -200,10 +200,12 @@ def evaluate_experiment(resolved: dict, runs_root: str | Path, *, base_dir: str 
         "judge_untrusted": any(c.get("judge", {}).get("judge_untrusted") for c in compared),
         "versions": {
             "python": platform.python_version(),
-            "rigorml": _rigorml_version(),
+            "rigorml": _distribution_version("rigorml") or "0+unknown",
             "numpy": np.__version__,
             "scipy": scipy.__version__,
             "scikit-learn": sklearn.__version__,
+            # The CPU bootstrap's kernels (each comparison records the backend that drew it).
+            "numba": _distribution_version("numba"),
         },
     }
 
@@ -944,13 +946,14 @@ def _unique(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _rigorml_version() -> str:
+def _distribution_version(name: str) -> str | None:
+    """The installed version of a distribution, None when it is not installed (a source tree)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("rigorml")
-    except PackageNotFoundError:  # a source tree without an install
-        return "0+unknown"
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def _cell(text) -> str:

@@ -599,8 +599,9 @@ def test_the_result_is_strict_json_with_versions(tmp_path):
     write_all(tmp_path, resolved)
     result = evaluate_experiment(resolved, tmp_path)
     json.dumps(result, allow_nan=False)
-    assert set(result["versions"]) == {"python", "rigorml", "numpy", "scipy", "scikit-learn"}
+    assert set(result["versions"]) == {"python", "rigorml", "numpy", "scipy", "scikit-learn", "numba"}
     assert result["versions"]["numpy"] == np.__version__
+    assert result["versions"]["numba"] == __import__("numba").__version__
 
 
 def test_the_markdown_has_a_table_per_metric_and_the_comparisons(tmp_path):

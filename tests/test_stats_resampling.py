@@ -40,6 +40,10 @@ SKLEARN = {
 }
 
 
+#: The CPU backends: both draw exact bootstrap resamples, from different generators.
+CPU_BACKENDS = ("numpy", "numba")
+
+
 def _mean_difference(a, b, axis=-1):
     return np.mean(a, axis=axis) - np.mean(b, axis=axis)
 
@@ -74,10 +78,11 @@ def _classifiers(seed: int, n: int, classes: int, accuracy=(0.8, 0.7)):
 
 
 @pytest.mark.parametrize("method, scipy_method", [("percentile", "percentile"), ("bca", "BCa")])
-def test_mean_difference_interval_agrees_with_scipy_paired_bootstrap(method, scipy_method):
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_mean_difference_interval_agrees_with_scipy_paired_bootstrap(method, scipy_method, backend):
     t, c = _scores(1, 400, skewed=True)
     resamples = 20_000
-    ours = paired_bootstrap(t, c, resamples=resamples, method=method, seed=7, backend="numpy")
+    ours = paired_bootstrap(t, c, resamples=resamples, method=method, seed=7, backend=backend)
     theirs = stats.bootstrap(
         (t, c), _mean_difference, paired=True, vectorized=True, method=scipy_method, n_resamples=resamples, rng=11
     )
@@ -87,10 +92,11 @@ def test_mean_difference_interval_agrees_with_scipy_paired_bootstrap(method, sci
     assert ours.standard_error == pytest.approx(theirs.standard_error, rel=0.05)
 
 
-def test_bca_interval_of_a_metric_agrees_with_scipy():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_bca_interval_of_a_metric_agrees_with_scipy(backend):
     y, t, c = _classifiers(2, 300, 4)
     resamples = 20_000
-    ours = paired_metric_bootstrap(y, t, c, "accuracy", resamples=resamples, method="bca", seed=3, backend="numpy")
+    ours = paired_metric_bootstrap(y, t, c, "accuracy", resamples=resamples, method="bca", seed=3, backend=backend)
 
     def accuracy_difference(y, t, c, axis=-1):
         return np.mean(y == t, axis=axis) - np.mean(y == c, axis=axis)
@@ -100,9 +106,10 @@ def test_bca_interval_of_a_metric_agrees_with_scipy():
     assert ours.ci_high == pytest.approx(theirs.confidence_interval.high, abs=_quantile_tolerance(ours, 0.975, resamples))
 
 
-def test_one_sided_alternative_gives_a_one_sided_interval_like_scipy():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_one_sided_alternative_gives_a_one_sided_interval_like_scipy(backend):
     t, c = _scores(3, 300)
-    ours = paired_bootstrap(t, c, resamples=20_000, alternative="greater", seed=1, backend="numpy")
+    ours = paired_bootstrap(t, c, resamples=20_000, alternative="greater", seed=1, backend=backend)
     theirs = stats.bootstrap(
         (t, c), _mean_difference, paired=True, vectorized=True, method="percentile", alternative="greater", n_resamples=20_000, rng=2
     )
@@ -113,7 +120,8 @@ def test_one_sided_alternative_gives_a_one_sided_interval_like_scipy():
 # --- the coverage of the percentile interval ----------------------------------------------------
 
 
-def test_percentile_interval_covers_the_true_mean_difference_about_95_percent_of_the_time():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_percentile_interval_covers_the_true_mean_difference_about_95_percent_of_the_time(backend):
     # 1,000 synthetic paired experiments (n = 200, B = 1,000) with a known mean difference of 0.03.
     # If the true coverage is 95%, the observed share has binomial sd sqrt(.95 * .05 / 1000) = 0.69
     # points, so 93-97% is +-2.9 sd; the percentile interval of a mean at n = 200 is known to
@@ -123,7 +131,7 @@ def test_percentile_interval_covers_the_true_mean_difference_about_95_percent_of
     for i in range(experiments):
         control = rng.normal(0.7, 0.15, 200)
         treatment = control + true_difference + rng.normal(0.0, 0.1, 200)
-        result = paired_bootstrap(treatment, control, resamples=1000, seed=i, backend="numpy", workers=1)
+        result = paired_bootstrap(treatment, control, resamples=1000, seed=i, backend=backend, workers=1)
         covered += result.ci_low <= true_difference <= result.ci_high
     assert 0.93 <= covered / experiments <= 0.97
 
@@ -172,7 +180,8 @@ def test_string_labels_use_the_same_fast_path():
 # --- count resampling is index resampling -------------------------------------------------------
 
 
-def test_cell_counts_have_the_moments_of_index_resampling():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_cell_counts_have_the_moments_of_index_resampling(backend):
     # Cells of sizes 60, 25, 16 (drawn as one multinomial) and 9, 5, 3, 1, 1 (drawn by index):
     # each row must be multinomial(n, sizes / n) like bincount(cell[randint(0, n, n)]), so
     # E = n p and Cov = n (diag(p) - p p^T). Tolerance: 5 standard errors of each moment.
@@ -180,7 +189,7 @@ def test_cell_counts_have_the_moments_of_index_resampling():
     assert sizes[2] == LARGE_CELL
     example_cell = np.random.default_rng(6).permutation(np.repeat(np.arange(len(sizes)), sizes))
     n, resamples = len(example_cell), 40_000
-    counts = resample_cell_counts(example_cell, resamples, seed=9, backend="numpy")
+    counts = resample_cell_counts(example_cell, resamples, seed=9, backend=backend)
     assert np.all(counts.sum(axis=1) == n)
     p = sizes / n
     expected_cov = n * (np.diag(p) - np.outer(p, p))
@@ -192,11 +201,12 @@ def test_cell_counts_have_the_moments_of_index_resampling():
     assert np.all(np.abs(observed_cov - expected_cov) <= tolerance + 1e-9)
 
 
-def test_fast_metric_distribution_matches_index_resampling():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_fast_metric_distribution_matches_index_resampling(backend):
     # The same bootstrap, once through multinomial cell counts and once by resampling indices and
     # recomputing the metric: two independent samples of one distribution (KS test, quantiles).
     y, t, c = _classifiers(7, 500, 3)
-    fast = paired_metric_bootstrap(y, t, c, "accuracy", resamples=20_000, seed=1, backend="numpy")
+    fast = paired_metric_bootstrap(y, t, c, "accuracy", resamples=20_000, seed=1, backend=backend)
     slow = paired_metric_bootstrap(y, t, c, lambda y, p: np.mean(y == p), resamples=5_000, seed=2)
     assert slow.backend == "numpy (loop)"
     assert stats.ks_2samp(fast.distribution, slow.distribution).pvalue > 1e-3
@@ -206,22 +216,24 @@ def test_fast_metric_distribution_matches_index_resampling():
         assert abs(q_fast - q_slow) <= _quantile_tolerance(fast, level, 5_000) + 1 / 500
 
 
-def test_mean_path_with_repeated_values_matches_index_resampling():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_mean_path_with_repeated_values_matches_index_resampling(backend):
     # Correctness differences take the values -1, 0, 1 (large cells, multinomial) plus a few odd
     # values (small cells, drawn by index): the mixed path against plain index resampling.
     rng = np.random.default_rng(8)
     d = rng.choice([-1.0, 0.0, 0.0, 1.0, 1.0], size=300)
     d[:7] = rng.normal(size=7)
-    fast = paired_bootstrap(d, np.zeros(300), resamples=20_000, seed=3, backend="numpy")
+    fast = paired_bootstrap(d, np.zeros(300), resamples=20_000, seed=3, backend=backend)
     slow = paired_bootstrap(d, np.zeros(300), statistic=np.mean, resamples=5_000, seed=4)
     assert stats.ks_2samp(fast.distribution, slow.distribution).pvalue > 1e-3
     assert fast.standard_error == pytest.approx(slow.standard_error, rel=0.06)
 
 
-def test_result_does_not_depend_on_the_number_of_worker_threads():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_result_does_not_depend_on_the_number_of_worker_threads(backend):
     t, c = _scores(9, 30_000)  # several blocks of resamples
-    one = paired_bootstrap(t, c, resamples=200, seed=5, backend="numpy", workers=1)
-    two = paired_bootstrap(t, c, resamples=200, seed=5, backend="numpy", workers=2)
+    one = paired_bootstrap(t, c, resamples=200, seed=5, backend=backend, workers=1)
+    two = paired_bootstrap(t, c, resamples=200, seed=5, backend=backend, workers=2)
     np.testing.assert_array_equal(one.distribution, two.distribution)
 
 
@@ -257,9 +269,10 @@ def test_two_level_estimate_is_the_mean_over_seeds_of_the_metric_difference():
     assert result.level == "seeds_x_examples"
 
 
-def test_two_level_fast_path_matches_resampling_seeds_then_indices():
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_two_level_fast_path_matches_resampling_seeds_then_indices(backend):
     y, t, c = _seeded_arms(13, 4, 200, 3)
-    fast = paired_two_level_bootstrap(t, c, y_true=y, metric="accuracy", resamples=10_000, seed=1, backend="numpy")
+    fast = paired_two_level_bootstrap(t, c, y_true=y, metric="accuracy", resamples=10_000, seed=1, backend=backend)
     slow = paired_two_level_bootstrap(t, c, y_true=y, metric=lambda y, p: np.mean(y == p), resamples=3_000, seed=2)
     assert stats.ks_2samp(fast.distribution, slow.distribution).pvalue > 1e-3
 

@@ -29,8 +29,10 @@ blocks can run on several threads and the result depends only on ``seed``, never
 workers.
 
 With ``backend="auto"`` the draws run on the GPU with torch when ``torch.cuda.is_available()``,
-else with numpy. The two backends draw from different generators: the same distribution, not the
-same numbers. The result records which one ran.
+else in the compiled CPU kernels of :mod:`._kernels` (numba: each index is drawn, looked up and
+added in one pass, with no (resamples, n) index matrix), else with numpy. The backends draw from
+different generators: the same distribution, not the same numbers. The result records which one
+ran.
 
 **Intervals.** ``percentile``: the alpha/2 and 1 - alpha/2 quantiles of the bootstrap distribution
 (linear interpolation, as ``scipy.stats.bootstrap``). ``bca``: bias-corrected and accelerated
@@ -68,6 +70,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _kernels
 from ._metric_cells import CONFUSION_METRICS, ConfusionCells, as_labels, cells_in_order_of_appearance, confusion_cells
 
 #: Alternative hypotheses, about treatment - control.
@@ -76,9 +79,10 @@ ALTERNATIVES = ("two-sided", "greater", "less")
 #: Interval methods (``evaluation.bootstrap.method``).
 METHODS = ("percentile", "bca")
 
-#: Backends: ``auto`` (torch on CUDA when available, else numpy), ``numpy``, ``torch`` (CUDA when
-#: available, else torch on the CPU: slower than numpy, there for testing the torch code).
-BACKENDS = ("auto", "numpy", "torch")
+#: Backends: ``auto`` (torch on CUDA when available, else numba, else numpy), ``numba`` (the
+#: compiled CPU kernels), ``numpy``, ``torch`` (CUDA when available, else torch on the CPU: slower
+#: than numpy, there for testing the torch code).
+BACKENDS = ("auto", "numba", "numpy", "torch")
 
 #: Random numbers per block of resamples: bounds memory (a few hundred KiB per block and worker).
 #: Chosen by timing (bench/bootstrap.py): blocks that outgrow the CPU caches, or whose temporaries
@@ -86,6 +90,9 @@ BACKENDS = ("auto", "numpy", "torch")
 BLOCK_ELEMENTS = 1 << 15
 #: The same on a GPU, where bigger blocks keep the device busy.
 GPU_BLOCK_ELEMENTS = 1 << 24
+#: Index draws per block for the numba kernels, which hold no index matrix: a few milliseconds of
+#: work, so that threads share the blocks evenly.
+KERNEL_BLOCK_DRAWS = 1 << 21
 
 #: Cells with at least this many examples get their counts from a multinomial draw; smaller ones
 #: are drawn example by example. A binomial draw costs about as much as ~15 index draws.
@@ -104,7 +111,7 @@ class BootstrapResult:
     the null-shifted bootstrap p-value (module docstring); ``resamples``, ``method``
     (``percentile`` or ``bca``), ``seed``: what was asked; ``alternative``; ``level``: what was
     resampled (``examples`` or ``seeds_x_examples``); ``standard_error``: sd of the bootstrap
-    distribution; ``backend``: ``numpy``, ``torch:cuda``, ``torch:cpu`` or ``numpy (loop)``;
+    distribution; ``backend``: ``numba``, ``numpy``, ``torch:cuda``, ``torch:cpu`` or ``numpy (loop)``;
     ``distribution``: the B resampled statistics, in draw order.
     """
 
@@ -512,15 +519,18 @@ def _resample_projected(
         rows = max(1, min(resamples, GPU_BLOCK_ELEMENTS // n))
         return _torch_projected(example_cell, projection, resamples, rows, seed_sequence, resolved), resolved
     sampler = _CellSampler(example_cell, np.asarray(sizes), np.asarray(projection, dtype=np.float64))
+    kernel = resolved == "numba" and sampler.n_small <= _kernels.MAX_EXAMPLES
     # Work per resample: the index draws of the small cells, or a row of the count matrix.
-    rows = max(1, min(resamples, BLOCK_ELEMENTS // max(1, sampler.n_small, len(sizes))))
+    per_block = KERNEL_BLOCK_DRAWS if kernel else BLOCK_ELEMENTS
+    rows = max(1, min(resamples, per_block // max(1, sampler.n_small, len(sizes))))
     starts = list(range(0, resamples, rows))
     streams = seed_sequence.spawn(len(starts))
     out = np.zeros((resamples, projection.shape[1]))
 
     def run(block: int) -> None:
-        start = starts[block]
-        sampler.draw(out[start : start + rows], np.random.default_rng(streams[block]))
+        start, stream = starts[block], streams[block]
+        state = _kernels.generator_state(stream) if kernel else None
+        sampler.draw(out[start : start + rows], np.random.default_rng(stream), state)
 
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers == 1 or len(starts) == 1:
@@ -529,7 +539,7 @@ def _resample_projected(
     else:
         with ThreadPoolExecutor(max_workers=min(workers, len(starts))) as pool:
             list(pool.map(run, range(len(starts))))
-    return out, "numpy"
+    return out, "numba" if kernel else "numpy"
 
 
 class _CellSampler:
@@ -556,8 +566,11 @@ class _CellSampler:
         self.large_projection = projection[self.large]
         self.small_projection = projection[self.small_cells]
 
-    def draw(self, out: np.ndarray, rng: np.random.Generator) -> None:
-        """Add ``counts @ projection`` of ``len(out)`` resamples to ``out`` ((rows, r), zeros)."""
+    def draw(self, out: np.ndarray, rng: np.random.Generator, state: np.ndarray | None = None) -> None:
+        """Add ``counts @ projection`` of ``len(out)`` resamples to ``out`` ((rows, r), zeros).
+
+        The large cells' counts come from ``rng``; the small cells' index draws from ``rng`` too,
+        or, given a xoshiro ``state``, from the numba kernels (:mod:`._kernels`)."""
         rows = len(out)
         if len(self.large):
             pooled = rng.multinomial(self.n, self.pvals, size=rows)
@@ -566,6 +579,14 @@ class _CellSampler:
         else:
             small_totals = None
         if self.n_small == 0:
+            return
+        if state is not None:
+            draws = np.full(rows, self.n) if small_totals is None else small_totals
+            if self.small_rows is not None:
+                out[:, 0] += _kernels.sum_draws(self.small_rows[:, 0], draws, state)
+            else:
+                counts = _kernels.count_draws(self.small_position, len(self.small_cells), draws, state)
+                out += counts.astype(np.float64) @ self.small_projection
             return
         if small_totals is None:  # every example is drawn by index: a plain (rows, n) draw
             idx = rng.integers(0, self.n_small, size=(rows, self.n))
@@ -646,18 +667,23 @@ def _cell_jackknife(cells: ConfusionCells, metric: str) -> np.ndarray:
 
 
 def _resolve_backend(backend: str) -> str:
-    """``numpy``, ``torch:cuda`` or ``torch:cpu``: torch is imported only when it may be used."""
-    if backend == "numpy":
-        return "numpy"
+    """``numba``, ``numpy``, ``torch:cuda`` or ``torch:cpu``: torch and numba are imported only
+    when they may be used."""
+    if backend in ("numpy", "numba"):
+        if backend == "numba" and not _kernels.available():
+            raise ValueError("backend 'numba' needs numba installed (pip install 'rigorml[run]')")
+        return backend
     try:
         import torch
     except ImportError:
         if backend == "torch":
             raise ValueError("backend 'torch' needs torch installed (pip install 'rigorml[run]')") from None
-        return "numpy"
-    if torch.cuda.is_available():
-        return "torch:cuda"
-    return "numpy" if backend == "auto" else "torch:cpu"
+    else:
+        if torch.cuda.is_available():
+            return "torch:cuda"
+        if backend == "torch":
+            return "torch:cpu"
+    return "numba" if _kernels.available() else "numpy"
 
 
 def _check_options(resamples: int, confidence: float, method: str, alternative: str, seed: int, backend: str) -> None:
