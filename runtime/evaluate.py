@@ -15,10 +15,11 @@
 * per preregistered comparison, the paired per-seed differences treatment - control: mean, sd,
   t interval, Cohen's d_z, a p-value, and the declared correction applied over the family.
 
-The p-value comes from the declared test when this module implements it (``t_test``, ``wilcoxon``,
-both over replicate seeds); otherwise from a paired t-test over seeds, and the output says so in
-each comparison's ``test`` entry and in ``notes``: the example-level tests (paired bootstrap,
-permutation, McNemar) are a later step.
+The p-value comes from the declared test, applied as declared (:data:`IMPLEMENTED_TESTS`): the
+paired bootstrap at ``evaluation.bootstrap.level``, resampling examples within seeds through each
+metric's example-level form (:mod:`rigorml.runtime.example_level`); where that cannot be done (a
+metric without such a form, such as COCO mAP) or a test is undefined, each comparison's ``test``
+entry and ``notes`` say what ran instead and why.
 
 ``write_evaluation(result, path)`` writes ``evaluation.json`` atomically and ``evaluation.md`` (the
 tables :func:`format_table` prints) next to it. The output holds no timestamps or absolute paths:
@@ -46,11 +47,6 @@ FINISHED = ("finished", "early_stopped")
 IMPLEMENTED_TESTS = ("paired_bootstrap", "permutation", "mcnemar", "wilcoxon", "t_test")
 #: An unpaired comparison (``paired: false``) gets Welch's t-test over seeds.
 FALLBACK_TEST = "t_test"
-#: Regression metrics that are means of per-example values: bootstrapped example by example.
-_PER_EXAMPLE_LOSSES = {
-    "mae": lambda y, pred: np.abs(y - pred),
-    "mse": lambda y, pred: (y - pred) ** 2,
-}
 
 #: Corrections for a family of p-values (``auto`` is resolved through ``evaluation.family``).
 CORRECTIONS = corrections.METHODS
@@ -781,29 +777,25 @@ def _apply_test(test, comparison, seeds, t_values, c_values, plan: _Plan, runs: 
 def _bootstrap(comparison, seeds, t_values, c_values, plan: _Plan, runs: list[_Run]):
     """The paired bootstrap at ``evaluation.bootstrap.level``: ``seeds`` resamples the per-seed
     metric values; ``seeds_x_examples`` resamples seeds, then examples within each (both sources
-    of variation). ``examples`` is its one-seed case: with several seeds, leaving the seed
-    variation out would make the interval too narrow, so seeds are resampled too. Metrics that
-    cannot be resampled example by example here (e.g. AUROC) are bootstrapped over seeds."""
-    from .stats.bootstrap import CONFUSION_METRICS, paired_bootstrap, paired_two_level_bootstrap
+    of variation), through the metric's example-level form (:mod:`rigorml.runtime.example_level`).
+    ``examples`` is its one-seed case: with several seeds, leaving the seed variation out would
+    make the interval too narrow, so seeds are resampled too. A metric without an example-level
+    form (COCO mAP...), or whose form does not reproduce the registry's value on some run, is
+    bootstrapped over seeds, and the ``note`` says why."""
+    from .stats.bootstrap import paired_bootstrap, paired_two_level_bootstrap
 
     metric = comparison["metric"]
     options = dict(resamples=plan.resamples, confidence=plan.confidence, method=plan.method, seed=plan.seed,
                    alternative=comparison["alternative"])  # fmt: skip
     level, note = plan.level, None
     if level != "seeds":
-        scores = _scores(runs, comparison, seeds)
-        if plan.task == "classification" and metric in CONFUSION_METRICS:
-            y_true = runs[0].y_true
-            labels = [np.stack([predicted_labels(s) for s in arm]) for arm in scores]
-            result = paired_two_level_bootstrap(labels[0], labels[1], y_true=y_true, metric=metric, **options)
-        elif plan.task == "regression" and metric in _PER_EXAMPLE_LOSSES:
-            loss = _PER_EXAMPLE_LOSSES[metric]
-            y_true = runs[0].y_true.astype(np.float64)
-            per_example = [np.stack([loss(y_true, s.reshape(len(y_true), -1)[:, 0]) for s in arm]) for arm in scores]
-            result = paired_two_level_bootstrap(per_example[0], per_example[1], metric="mean", **options)
-        else:
+        arms = _example_level_inputs(comparison, seeds, t_values, c_values, plan.task, runs)
+        if isinstance(arms, str):
             level = "seeds"
-            note = f"{metric} is not resampled example by example here: the bootstrap is over seeds"
+            note = f"{metric} is bootstrapped over seeds only, not examples: {arms}"
+        else:
+            form, treatment, control = arms
+            result = paired_two_level_bootstrap(treatment, control, y_true=runs[0].y_true, metric=form.bootstrap_metric, **options)
     if level == "seeds":
         if len(seeds) < 2:
             return None
@@ -820,9 +812,42 @@ def _bootstrap(comparison, seeds, t_values, c_values, plan: _Plan, runs: list[_R
         "interval": f"paired bootstrap ({plan.method}, {level.replace('_x_', ' x ')})",
         "estimate": result.estimate,
     }
+    if level != "seeds":
+        details["resampled"] = form.kind
     if note:
         details["note"] = note
     return result.p_value, details
+
+
+def _example_level_inputs(comparison, seeds, t_values, c_values, task: str, runs: list[_Run]):
+    """``(form, treatment, control)``: each arm's per-run bootstrap inputs stacked over ``seeds``,
+    once every run's form reproduces the metric the registry computed (t_values, c_values); or the
+    reason the metric cannot be resampled example by example."""
+    from .example_level import ABS_TOLERANCE, REL_TOLERANCE, ExampleFormError, example_form, form_value
+
+    metric = comparison["metric"]
+    form = example_form(metric, task)
+    if isinstance(form, str):
+        return form
+    scores = _scores(runs, comparison, seeds)
+    y_true = runs[0].y_true
+    stacked = []
+    for arm, per_seed_scores, registry_values in zip(("treatment", "control"), scores, (t_values, c_values)):
+        inputs = []
+        for seed, run_scores, registry in zip(seeds, per_seed_scores, registry_values):
+            try:
+                values = form.per_run(y_true, run_scores)
+            except (ValueError, ExampleFormError) as error:
+                return f"its per-example form failed on {comparison[arm]}/seed-{seed} ({error})"
+            value = form_value(form, values)
+            if value is not None and not math.isclose(value, registry, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE):
+                return (
+                    f"its per-example form gives {value!r} on {comparison[arm]}/seed-{seed}, where the registry "
+                    f"computes {registry!r}"
+                )
+            inputs.append(values)
+        stacked.append(np.stack(inputs))
+    return form, stacked[0], stacked[1]
 
 
 def _mcnemar(comparison, seeds, runs: list[_Run], alternative: str):

@@ -391,13 +391,133 @@ def test_the_declared_paired_bootstrap_resamples_seeds_and_examples_with_the_pla
     assert again == result  # the resampling seed makes the evaluation reproducible
 
 
+#: Metrics sections recording the probability metrics too (write_run records primary and secondary).
+ALL_CLASSIFICATION = {"primary": "f1_macro", "secondary": ["accuracy", "log_loss", "auroc", "auprc"]}
+
+
 def test_a_bootstrap_over_seeds_is_used_for_a_metric_without_an_example_level_path(tmp_path):
+    comparisons = [{"treatment": "wide", "control": "baseline", "metric": "auprc"}]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons, "resamples": 1000}, metrics=ALL_CLASSIFICATION)
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    (comparison,) = result["comparisons"]
+    assert comparison["test"]["applied"] == "paired_bootstrap" and comparison["test"]["level"] == "seeds"
+    assert comparison["test"]["note"].startswith("auprc is bootstrapped over seeds only, not examples: average precision")
+    assert any(note.startswith("wide-vs-baseline: auprc is bootstrapped over seeds only") for note in result["notes"])
+    assert "seeds only" in format_table(result)  # the written evaluation says so too
+
+
+@pytest.mark.parametrize("metric, resampled", [("auroc", "auroc"), ("log_loss", "mean"), ("accuracy", "labels")])
+def test_a_classification_comparison_is_resampled_over_seeds_and_examples(tmp_path, metric, resampled):
+    from rigorml.runtime.stats.bootstrap import paired_two_level_bootstrap
+
+    comparisons = [{"treatment": "wide", "control": "baseline", "metric": metric}]
+    resolved = resolved_spec(evaluation={"comparisons": comparisons, "resamples": 1000, "seed": 5}, metrics=ALL_CLASSIFICATION)
+    write_all(tmp_path, resolved)
+    result = evaluate_experiment(resolved, tmp_path)
+    (comparison,) = result["comparisons"]
+    test = comparison["test"]
+    assert (test["level"], test["resampled"]) == ("seeds_x_examples", resampled) and test.get("note") is None
+    assert result["resampling"]["level"] == "seeds_x_examples"
+    assert test["estimate"] == pytest.approx(comparison["mean"], rel=1e-6, abs=1e-9)  # the number the report shows
+    if metric == "auroc":  # the saved logits, as the registry takes them
+        expected = paired_two_level_bootstrap(scores_of("wide"), scores_of("baseline"), y_true=Y_TRUE, metric="auroc",
+                                              resamples=1000, seed=5)  # fmt: skip
+        assert comparison["p_value"] == expected.p_value and comparison["ci"] == [expected.ci_low, expected.ci_high]
+
+
+def write_task_runs(root: Path, resolved: dict, y_true: np.ndarray, scores_of_run) -> None:
+    """Every arm x seed of ``resolved`` with the given targets and ``scores_of_run(arm, seed)``."""
+    for arm in resolved["variants"]:
+        for seed in resolved["seeds"]["replicates"]:
+            write_run(root, resolved, arm, seed, ids=np.arange(len(y_true)), y_true=y_true, scores=scores_of_run(arm, seed))
+
+
+def task_spec(task: str, primary: str, secondary: list[str], comparisons: list[str]) -> dict:
+    return resolved_spec(
+        experiment={"name": f"eval-{task}", "task": task},
+        seeds={"replicates": 3},
+        data={"source": "eval_data:load"},
+        model={"source": "eval_models:build"},
+        variants={"baseline": {"role": "baseline"}, "better": {}},
+        metrics={"primary": primary, "secondary": secondary},
+        evaluation={"comparisons": [{"treatment": "better", "control": "baseline", "metric": m} for m in comparisons],
+                    "resamples": 1000},
+    )  # fmt: skip
+
+
+def test_ranking_comparisons_resample_queries_within_seeds(tmp_path):
+    resolved = task_spec("ranking", "ndcg@3", ["mrr"], ["ndcg@3", "mrr"])
+    rng = np.random.default_rng(0)
+    relevance = rng.integers(0, 3, (40, 6)).astype(np.float64)
+    relevance[:5, -1] = -1  # padded lists
+
+    def scores(arm, seed):
+        noise = np.random.default_rng([seed, arm == "better"]).normal(size=relevance.shape)
+        return relevance * (1.0 if arm == "better" else 0.5) + noise
+
+    write_task_runs(tmp_path, resolved, relevance, scores)
+    ndcg, mrr = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    for comparison, rel in ((ndcg, 1e-12), (mrr, 1e-6)):  # torchmetrics computes MRR in float32
+        assert (comparison["test"]["level"], comparison["test"]["resampled"]) == ("seeds_x_examples", "mean")
+        assert comparison["test"]["estimate"] == pytest.approx(comparison["mean"], rel=rel)
+        assert comparison["ci_method"] == "paired bootstrap (percentile, seeds x examples)"
+
+
+def test_perplexity_comparisons_resample_sequences_within_seeds(tmp_path):
+    resolved = task_spec("language_modeling", "perplexity", [], ["perplexity"])
+    rng = np.random.default_rng(1)
+    targets = rng.integers(0, 50, (30, 12))
+    targets[:, 9:] = -100
+
+    def scores(arm, seed):
+        scale = 2.0 if arm == "better" else 2.3
+        return np.random.default_rng([seed, arm == "better"]).exponential(scale, targets.shape)
+
+    write_task_runs(tmp_path, resolved, targets, scores)
+    (comparison,) = evaluate_experiment(resolved, tmp_path)["comparisons"]
+    assert (comparison["test"]["level"], comparison["test"]["resampled"]) == ("seeds_x_examples", "sums")
+    assert comparison["test"]["estimate"] == pytest.approx(comparison["mean"], rel=1e-12)
+    assert comparison["favours"] == "treatment" and comparison["direction"] == "lower is better"
+
+
+def test_detection_map_is_bootstrapped_over_seeds_and_says_why(tmp_path):
+    from rigorml.runtime.metrics import pad_per_image
+
+    resolved = task_spec("detection", "map_50", [], ["map_50"])
+    truth = pad_per_image([[[10, 10, 50, 50, 0]], [[20, 20, 60, 70, 1], [5, 5, 15, 15, 0]], [[0, 0, 30, 30, 1]]] * 3, 5)
+
+    def scores(arm, seed):
+        rng = np.random.default_rng([seed, arm == "better"])
+        shift = (2.0 if arm == "better" else 6.0) * rng.random(truth.shape[:2])[..., None]
+        boxes = truth[..., :4] + shift
+        return np.concatenate([boxes, rng.random(truth.shape[:2])[..., None], truth[..., 4:]], axis=2)
+
+    write_task_runs(tmp_path, resolved, truth, scores)
+    result = evaluate_experiment(resolved, tmp_path)
+    (comparison,) = result["comparisons"]
+    assert comparison["test"]["level"] == "seeds" and "resampled" not in comparison["test"]
+    assert "COCO mAP" in comparison["test"]["note"] and "over seeds only" in comparison["test"]["note"]
+
+
+def test_a_per_example_form_that_disagrees_with_the_registry_falls_back_to_seeds(tmp_path, monkeypatch):
+    # A guard, not a path the registry takes: were a library to change what it computes, the
+    # evaluation must not resample a different metric than the one it reports.
+    from rigorml.runtime import example_level
+
+    real = example_level.example_form
+
+    def off_by_a_bit(metric, task):
+        form = real(metric, task)
+        return example_level.ExampleForm(form.metric, form.kind, form.bootstrap_metric, lambda y, s: form.per_run(y, s) + 0.01)
+
+    monkeypatch.setattr(example_level, "example_form", off_by_a_bit)
     comparisons = [{"treatment": "wide", "control": "baseline", "metric": "log_loss"}]
-    resolved = resolved_spec(evaluation={"comparisons": comparisons, "resamples": 1000})
+    resolved = resolved_spec(evaluation={"comparisons": comparisons, "resamples": 500})
     write_all(tmp_path, resolved)
     (comparison,) = evaluate_experiment(resolved, tmp_path)["comparisons"]
-    assert comparison["test"]["applied"] == "paired_bootstrap" and comparison["test"]["level"] == "seeds"
-    assert "log_loss is not resampled example by example" in comparison["test"]["note"]
+    assert comparison["test"]["level"] == "seeds"
+    assert "its per-example form gives" in comparison["test"]["note"] and "where the registry computes" in comparison["test"]["note"]
 
 
 def test_declared_t_test_wilcoxon_and_permutation_tests_are_applied_over_seeds(tmp_path):

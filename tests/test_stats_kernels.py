@@ -146,3 +146,23 @@ def test_available_is_false_when_numba_cannot_be_imported(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "numba", None)  # what `import numba` meets when it is absent
     assert _kernels.available() is False
+
+
+def test_auroc_kernel_gives_the_numpy_mann_whitney_sums_on_any_counts():
+    # Tied scores (rounded), several classes, counts with zeros and large values: the kernel's one
+    # pass per row and ranking against the cumulative-sum formula of _ranks, exactly (integers).
+    from rigorml.runtime.stats._ranks import auroc_scores, rank_cells
+
+    rng = np.random.default_rng(7)
+    for classes in (2, 4):
+        y = rng.integers(0, classes, 300)
+        shape = 300 if classes == 2 else (300, classes)
+        labels, columns_t = auroc_scores(y, np.round(rng.normal(size=shape), 1))
+        _, columns_c = auroc_scores(y, np.round(rng.normal(size=shape), 0))
+        cells = rank_cells(labels, columns_t, columns_c)
+        counts = rng.poisson(rng.choice([0.0, 1.0, 50.0], size=len(cells.sizes)), size=(40, len(cells.sizes)))
+        twice, positives = _kernels.auroc_numerators(
+            counts, cells.order, cells.positive.astype(np.int64), cells.last == np.arange(len(cells.sizes))
+        )
+        np.testing.assert_array_equal(twice, cells.twice_numerators(counts.astype(np.float64)))
+        np.testing.assert_array_equal(positives[:, : cells.n_classes], counts @ cells.class_onehot())

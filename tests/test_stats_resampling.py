@@ -19,8 +19,10 @@ from sklearn import metrics as skm
 
 from rigorml.runtime.metrics import metric_function
 from rigorml.runtime.stats._metric_cells import CONFUSION_METRICS, confusion_cells
+from rigorml.runtime.stats._ranks import auroc_scores, rank_cells
 from rigorml.runtime.stats.bootstrap import (
     LARGE_CELL,
+    SummedMetric,
     paired_bootstrap,
     paired_metric_bootstrap,
     paired_two_level_bootstrap,
@@ -250,6 +252,221 @@ def test_torch_backend_draws_the_same_distribution():
     assert mean_torch.ci_low == pytest.approx(mean_numpy.ci_low, abs=_quantile_tolerance(mean_numpy, 0.025, 10_000))
 
 
+# --- AUROC from counts ---------------------------------------------------------------------------
+
+AUROC = metric_function("auroc", "classification")
+
+
+def _scored(seed: int, n: int, classes: int = 2, decimals: int | None = 1):
+    """Labels and two arms' scores: 1-D positive-class scores when binary, else logits; rounded so
+    that both arms have ties (and cells hold several examples)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n)
+    if classes == 2:
+        t, c = y * 0.8 + rng.normal(size=n), y * 0.5 + rng.normal(size=n)
+    else:
+        t, c = rng.normal(size=(n, classes)), rng.normal(size=(n, classes))
+        t[np.arange(n), y] += 1.0
+        c[np.arange(n), y] += 0.6
+    if decimals is not None:  # multiclass: integer logits, so that softmax probabilities tie too
+        t, c = np.round(t, decimals if classes == 2 else 0), np.round(c, decimals if classes == 2 else 0)
+    return y, t, c
+
+
+def _registry_auroc_or_convention(y, scores, classes: int) -> float:
+    """The registry's AUROC where it is defined; where a resample lacks a class, the mean of the
+    defined one-vs-rest AUROCs (scikit-learn, class by class), 0.5 when none is (the convention)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns, and returns NaN, for a missing class
+        value = AUROC(y, scores)
+    if not math.isnan(value):
+        return value
+    if classes == 2:
+        return 0.5
+    probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    defined = [k for k in range(classes) if 0 < np.sum(y == k) < len(y)]
+    if not defined:
+        return 0.5
+    return float(np.mean([skm.roc_auc_score(y == k, probabilities[:, k]) for k in defined]))
+
+
+@pytest.mark.parametrize("classes, as_logits", [(2, False), (2, True), (3, True), (5, True)])
+def test_auroc_from_counts_equals_the_registry_on_every_resample(classes, as_logits):
+    # Small n with ties in both arms: resamples often lose a class (binary: sometimes every
+    # positive), where scikit-learn gives NaN and the convention applies.
+    rng = np.random.default_rng(classes)
+    worst, undefined, tied = 0.0, 0, False
+    for n in (5, 9, 30):
+        y, t, c = _scored(int(rng.integers(1 << 30)), n, classes)
+        if as_logits and classes == 2:  # binary logits: the registry ranks class 1's softmax probability
+            t, c = np.column_stack([np.zeros(n), t]), np.column_stack([np.zeros(n), c])
+        labels, columns_t = auroc_scores(y, t)
+        _, columns_c = auroc_scores(y, c)
+        cells = rank_cells(labels, columns_t, columns_c)
+        tied |= bool(np.any(cells.first != cells.last))
+        for idx in rng.integers(0, n, size=(40, n)):
+            counts = np.bincount(cells.example_cell[idx], minlength=len(cells.sizes))[None, :]
+            fast_t, fast_c = cells.auroc(counts)[0]
+            for fast, scores in ((fast_t, t), (fast_c, c)):
+                expected = _registry_auroc_or_convention(y[idx], scores[idx], classes)
+                worst = max(worst, abs(fast - expected))
+            undefined += len(np.unique(y[idx])) < classes
+            assert cells.difference(counts)[0] == pytest.approx(fast_t - fast_c, abs=1e-15)
+    assert worst <= 1e-12
+    assert tied and undefined > 0  # ties, and the convention, were exercised
+
+
+def test_auroc_of_a_resample_with_one_class_is_one_half_and_the_difference_zero():
+    y, t, c = np.array([1, 0, 0, 0]), np.array([0.9, 0.2, 0.4, 0.1]), np.array([0.3, 0.2, 0.4, 0.1])
+    cells = rank_cells(auroc_scores(y, t)[0], auroc_scores(y, t)[1], auroc_scores(y, c)[1])
+    negatives_only = np.bincount(cells.example_cell[[1, 2, 3, 1]], minlength=len(cells.sizes))[None, :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert math.isnan(skm.roc_auc_score(y[[1, 2, 3, 1]], t[[1, 2, 3, 1]]))
+    np.testing.assert_array_equal(cells.auroc(negatives_only), [[0.5, 0.5]])
+    assert cells.difference(negatives_only)[0] == 0.0
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_auroc_jackknife_leaves_each_example_out_exactly(classes):
+    y, t, c = _scored(21, 40, classes)
+    labels, columns_t = auroc_scores(y, t)
+    cells = rank_cells(labels, columns_t, auroc_scores(y, c)[1])
+    left_out = cells.leave_one_out()
+    for j in range(len(cells.sizes)):
+        counts = cells.sizes.copy()
+        counts[j] -= 1
+        assert left_out[j] == pytest.approx(cells.difference(counts[None, :])[0], abs=1e-14)
+    i = int(np.flatnonzero(cells.example_cell == 0)[0])
+    keep = np.arange(40) != i
+    assert left_out[0] == pytest.approx(AUROC(y[keep], t[keep]) - AUROC(y[keep], c[keep]), abs=1e-12)
+
+
+@pytest.mark.parametrize("classes, as_logits", [(2, False), (2, True), (4, True)])
+def test_auroc_estimate_is_the_registry_difference(classes, as_logits):
+    y, t, c = _scored(22, 200, classes, decimals=None)
+    if as_logits and classes == 2:
+        t, c = np.column_stack([-t, t]), np.column_stack([-c, c])
+    result = paired_metric_bootstrap(y, t, c, "auroc", resamples=200, seed=0, backend="numpy")
+    assert result.estimate == pytest.approx(AUROC(y, t) - AUROC(y, c), abs=1e-12)
+
+
+def _midrank_auroc(y, scores, axis=-1):
+    """Binary AUROC by midranks (the Wilcoxon rank sum, scipy's rankdata), vectorised over leading
+    axes: an implementation independent of the one tested, fast enough to run on thousands of
+    index resamples. NaN where a resample has one class."""
+    positive = np.asarray(y) == 1
+    ranks = stats.rankdata(scores, axis=axis)
+    p = positive.sum(axis=axis)
+    q = positive.shape[axis] - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ((ranks * positive).sum(axis=axis) - p * (p + 1) / 2) / (p * q)
+
+
+def _index_resampled_auroc_difference(y, t, c, resamples: int, seed: int) -> np.ndarray:
+    """AUROC(t) - AUROC(c) on plain index resamples, by midranks: binary on 1-D scores, else the
+    one-vs-rest macro over softmax probabilities (no resample here misses a class)."""
+    idx = np.random.default_rng(seed).integers(0, len(y), size=(resamples, len(y)))
+    if t.ndim == 1:
+        return _midrank_auroc(y[idx], t[idx]) - _midrank_auroc(y[idx], c[idx])
+
+    def macro(scores):
+        probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return np.mean([_midrank_auroc(y[idx] == k, probabilities[idx, k]) for k in range(scores.shape[1])], axis=0)
+
+    return macro(t) - macro(c)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("classes", [2, 3])
+def test_fast_auroc_distribution_matches_index_resampling(backend, classes):
+    # Counts over cells and the Mann-Whitney pass, against resampling indices and ranking each
+    # resample: two samples of one distribution.
+    y, t, c = _scored(23, 150, classes, decimals=2)
+    fast = paired_metric_bootstrap(y, t, c, "auroc", resamples=10_000, seed=1, backend=backend)
+    slow = _index_resampled_auroc_difference(y, t, c, 10_000, 2)
+    assert fast.backend == backend
+    assert stats.ks_2samp(fast.distribution, slow).pvalue > 1e-3
+    assert fast.standard_error == pytest.approx(np.std(slow, ddof=1), rel=0.05)
+
+
+def test_auroc_bca_interval_agrees_with_scipy():
+    # scipy's BCa over the same statistic (vectorised midranks): its jackknife leaves out each
+    # example, ours each cell's example exactly.
+    y, t, c = _scored(25, 80, 2, decimals=None)
+    ours = paired_metric_bootstrap(y, t, c, "auroc", resamples=10_000, method="bca", seed=3)
+
+    def difference(y, t, c, axis=-1):
+        return _midrank_auroc(y, t, axis) - _midrank_auroc(y, c, axis)
+
+    theirs = stats.bootstrap((y, t, c), difference, paired=True, vectorized=True, method="BCa", n_resamples=10_000, rng=4)
+    assert ours.ci_low == pytest.approx(theirs.confidence_interval.low, abs=_quantile_tolerance(ours, 0.025, 10_000))
+    assert ours.ci_high == pytest.approx(theirs.confidence_interval.high, abs=_quantile_tolerance(ours, 0.975, 10_000))
+
+
+def test_two_level_auroc_fast_path_matches_resampling_seeds_then_indices():
+    rng = np.random.default_rng(26)
+    y = rng.integers(0, 2, 120)
+    t = np.stack([y * (0.6 + 0.2 * s) + rng.normal(size=120) for s in range(3)])
+    c = np.stack([y * 0.5 + rng.normal(size=120) for _ in range(3)])
+    fast = paired_two_level_bootstrap(t, c, y_true=y, metric="auroc", resamples=6_000, seed=1)
+    slow = paired_two_level_bootstrap(t, c, y_true=y, metric=_midrank_auroc, resamples=2_000, seed=2)
+    assert fast.level == "seeds_x_examples"
+    assert fast.estimate == pytest.approx(np.mean([AUROC(y, t[s]) - AUROC(y, c[s]) for s in range(3)]), abs=1e-12)
+    assert stats.ks_2samp(fast.distribution, slow.distribution).pvalue > 1e-3
+
+
+def test_torch_backend_draws_the_same_auroc_distribution():
+    pytest.importorskip("torch")
+    y, t, c = _scored(26, 300, 3, decimals=1)
+    on_torch = paired_metric_bootstrap(y, t, c, "auroc", resamples=8_000, seed=1, backend="torch")
+    on_numpy = paired_metric_bootstrap(y, t, c, "auroc", resamples=8_000, seed=1, backend="numpy")
+    assert on_torch.backend.startswith("torch:")
+    assert on_torch.estimate == on_numpy.estimate
+    assert stats.ks_2samp(on_torch.distribution, on_numpy.distribution).pvalue > 1e-3
+
+
+# --- metrics of summed columns ------------------------------------------------------------------
+
+#: Perplexity from (summed NLL, tokens) per sequence: the shape of a SummedMetric.
+_PERPLEXITY = SummedMetric("perplexity", lambda sums, n: np.exp(sums[:, 0] / sums[:, 1]))
+
+
+def _sequences(seed: int, n: int):
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(5, 40, n).astype(np.float64)
+    nll_c = tokens * rng.gamma(4.0, 0.5, n)
+    nll_t = nll_c * rng.normal(0.95, 0.05, n)
+    return np.column_stack([nll_t, tokens]), np.column_stack([nll_c, tokens])
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_summed_metric_distribution_matches_index_resampling(backend):
+    t, c = _sequences(27, 300)
+    fast = paired_metric_bootstrap(None, t, c, _PERPLEXITY, resamples=10_000, seed=1, backend=backend)
+
+    def perplexity(_, columns):
+        return float(np.exp(columns[:, 0].sum() / columns[:, 1].sum()))
+
+    slow = paired_metric_bootstrap(None, t, c, perplexity, resamples=3_000, seed=2)
+    assert fast.estimate == pytest.approx(perplexity(None, t) - perplexity(None, c), rel=1e-12)
+    assert stats.ks_2samp(fast.distribution, slow.distribution).pvalue > 1e-3
+
+
+def test_summed_metric_jackknife_and_two_level_estimate():
+    t, c = _sequences(28, 60)
+    bca = paired_metric_bootstrap(None, t, c, _PERPLEXITY, resamples=2_000, method="bca", seed=1, backend="numpy")
+    loop = paired_metric_bootstrap(
+        None, t, c, lambda _, x: float(np.exp(x[:, 0].sum() / x[:, 1].sum())), resamples=2_000, method="bca", seed=1
+    )
+    assert bca.ci_low == pytest.approx(loop.ci_low, abs=_quantile_tolerance(bca, 0.025, 2_000))
+    two = paired_two_level_bootstrap(np.stack([t, t * [1.01, 1]]), np.stack([c, c]), metric=_PERPLEXITY, resamples=500, seed=2)
+    per_seed = [np.exp(a[:, 0].sum() / a[:, 1].sum()) - np.exp(c[:, 0].sum() / c[:, 1].sum()) for a in (t, t * [1.01, 1])]
+    assert two.estimate == pytest.approx(np.mean(per_seed), rel=1e-12)
+
+
 # --- the two-level bootstrap --------------------------------------------------------------------
 
 
@@ -328,6 +545,25 @@ def test_metric_p_value_lies_in_0_1_and_swapping_arms_negates(labels, metric, al
     assert 0 < forward.p_value <= 1
     assert backward.estimate == pytest.approx(-forward.estimate, abs=1e-12)
     np.testing.assert_allclose(backward.distribution, -forward.distribution, atol=1e-12)
+
+
+@_settings
+@given(
+    st.integers(min_value=2, max_value=40).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 1), min_size=n, max_size=n),
+            *(st.lists(st.integers(-3, 3), min_size=n, max_size=n) for _ in range(2)),
+        )
+    ),
+    st.sampled_from(CPU_BACKENDS),
+)
+def test_auroc_p_value_lies_in_0_1_and_swapping_arms_negates_every_resample(data, backend):
+    # Coarse integer scores: heavy ties, and small n: resamples with a single class.
+    y, t, c = (np.asarray(x) for x in data)
+    forward = paired_metric_bootstrap(y, t, c, "auroc", resamples=200, seed=1, backend=backend)
+    backward = paired_metric_bootstrap(y, c, t, "auroc", resamples=200, seed=1, backend=backend)
+    assert 0 < forward.p_value <= 1 and np.all(np.abs(forward.distribution) <= 1)
+    np.testing.assert_array_equal(backward.distribution, -forward.distribution)
 
 
 @_settings
@@ -423,8 +659,8 @@ def test_bootstrap_p_value_of_identical_arms_is_1():
 
 
 def test_unknown_metric_name_is_an_error_naming_the_fast_ones():
-    with pytest.raises(ValueError, match="f1_macro"):
-        paired_metric_bootstrap([0, 1], [0, 1], [1, 0], "auroc", seed=0)
+    with pytest.raises(ValueError, match="f1_macro, .*auroc"):
+        paired_metric_bootstrap([0, 1], [0, 1], [1, 0], "auprc", seed=0)
 
 
 def test_mismatched_arms_are_an_error():

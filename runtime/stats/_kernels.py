@@ -16,8 +16,11 @@ state comes from a :class:`numpy.random.SeedSequence`, so results depend on the 
 ``tests/test_stats_resampling.py`` checks both kernels draw for draw against a plain-Python
 transcription of the same two algorithms, and checks the counts' distribution.
 
-numba is imported when this module is; :func:`available` says whether it can be, and the
-bootstrap falls back to numpy when it cannot.
+:func:`auroc_numerators` is the AUROC fast path's pass over rows of counts (:mod:`._ranks`): no
+random numbers, one pass per resample and ranking, no temporaries.
+
+numba is imported when the kernels are first used; :func:`available` says whether it can be, and
+the bootstrap falls back to numpy when it cannot.
 """
 
 from __future__ import annotations
@@ -57,6 +60,21 @@ def count_draws(position: np.ndarray, cells: int, draws: np.ndarray, state: np.n
     ``position[i] == c``; int64 (rows, cells). ``state`` (4 uint64) is advanced in place."""
     position = np.ascontiguousarray(position, dtype=np.int64)
     return _compiled()[1](position, int(cells), _draw_counts(draws), state)
+
+
+def auroc_numerators(counts: np.ndarray, order: np.ndarray, positive: np.ndarray, group_end: np.ndarray):
+    """Twice the Mann-Whitney numerator of every ranking for every row of ``counts`` ((rows, m),
+    examples per cell), in one pass per row and ranking: ``(float64 (rows, L), positives int64
+    (rows, L))``. ``order``, ``positive``, ``group_end`` ((L, m)): each ranking's cells sorted by
+    score, whether each sorted cell is positive, whether a tie group ends there (:mod:`._ranks`)."""
+    from . import _xoshiro
+
+    return _xoshiro.auroc_kernel(
+        np.ascontiguousarray(counts, dtype=np.int64),
+        np.ascontiguousarray(order, dtype=np.int64),
+        np.ascontiguousarray(positive, dtype=np.int64),
+        np.ascontiguousarray(group_end, dtype=np.bool_),
+    )
 
 
 def _draw_counts(draws: np.ndarray) -> np.ndarray:

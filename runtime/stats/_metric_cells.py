@@ -136,14 +136,16 @@ def confusion_cells(y_true: np.ndarray, treatment: np.ndarray, control: np.ndarr
 
 def cells_in_order_of_appearance(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group examples by key: ``(cell_keys, example_cell, sizes)``, cells numbered in the order
-    their first example appears.
+    their first example appears. ``keys``: one value per example, or (n, r) one row per example.
 
     Numbering by appearance rather than by key value means that data which group the same
     examples together (the arms swapped, the differences negated) get the same cells in the same
     order, hence the same resamples from the same seed.
     """
-    keys = np.asarray(keys).reshape(-1)
-    unique, first, inverse, sizes = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    keys = np.asarray(keys)
+    rows = {"axis": 0} if keys.ndim == 2 else {}
+    keys = keys if rows else keys.reshape(-1)
+    unique, first, inverse, sizes = np.unique(keys, return_index=True, return_inverse=True, return_counts=True, **rows)
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))

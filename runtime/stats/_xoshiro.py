@@ -2,8 +2,9 @@
 
 xoshiro256** (Blackman & Vigna; https://prng.di.unimi.it/xoshiro256starstar.c) with the state in
 registers, each 64-bit output split into two 32-bit draws mapped onto [0, n) by Lemire's
-multiply-shift with exact rejection. Module-level functions, so that numba's on-disk cache finds
-them again in the next process.
+multiply-shift with exact rejection; and the one-pass AUROC numerators over rows of counts that
+:mod:`._ranks` describes. Module-level functions, so that numba's on-disk cache finds them again in
+the next process.
 """
 
 from __future__ import annotations
@@ -83,3 +84,44 @@ def count_kernel(position, cells, draws, state):
             left -= 1
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
     return out
+
+
+# --- ranks ----------------------------------------------------------------------------------------
+
+
+@numba.njit(nogil=True, cache=True)
+def auroc_kernel(counts, order, positive, group_end):
+    """out[r, l]: twice the Mann-Whitney numerator of ranking l over counts row r: the sum over tie
+    groups, in ascending score order, of the group's positives x (2 x the negatives below it +
+    the negatives in it); positives[r, l]: the ranking's positives in row r. ``positive`` is 0/1
+    (int64) so that the pass has no data-dependent branch but the group ends (rare with ties).
+    Integer arithmetic: exact while 2 n^2 < 2**63."""
+    rows, m = counts.shape
+    rankings = order.shape[0]
+    out = np.empty((rows, rankings))
+    positives = np.empty((rows, rankings), dtype=np.int64)
+    for r in range(rows):
+        row = counts[r]
+        for ranking in range(rankings):
+            cells = order[ranking]
+            flag = positive[ranking]
+            ends = group_end[ranking]
+            negatives_below = 0
+            twice = 0
+            positive_total = 0
+            positive_group = 0
+            negative_group = 0
+            for t in range(m):
+                c = row[cells[t]]
+                p = c * flag[t]
+                positive_group += p
+                negative_group += c - p
+                if ends[t]:
+                    twice += positive_group * (2 * negatives_below + negative_group)
+                    negatives_below += negative_group
+                    positive_total += positive_group
+                    positive_group = 0
+                    negative_group = 0
+            out[r, ranking] = twice
+            positives[r, ranking] = positive_total
+    return out, positives

@@ -5,8 +5,8 @@ Three entry points, all paired (both arms are resampled with the same example, o
 * :func:`paired_bootstrap`: the mean of per-example differences (per-example scores: correctness,
   loss, a judge's score...), or any statistic of the differences;
 * :func:`paired_metric_bootstrap`: the difference of a metric computed over a whole resample
-  (accuracy, F1 macro, MCC, balanced accuracy, AUROC...), which a mean of per-example scores cannot
-  express;
+  (accuracy, F1 macro, MCC, balanced accuracy, AUROC, perplexity, corpus BLEU...), which a mean of
+  per-example scores cannot express;
 * :func:`paired_two_level_bootstrap`: several replicate seeds per arm (``bootstrap.level:
   seeds_x_examples``): resample the seeds, then the examples within each drawn seed, and average the
   per-seed metric differences.
@@ -22,11 +22,20 @@ multinomial(n, cell size / n): the same distribution as drawing indices, with fa
 numbers when cells are few. Cells holding at least :data:`LARGE_CELL` examples get their counts
 from one multinomial draw; the examples of the smaller cells (all of them when every value is
 distinct) are drawn as uniform indices, as many as the multinomial gave the pooled small cells.
-Both parts are exact, so the resample distribution is exactly the plain bootstrap's. Resamples are
-drawn in cache-sized blocks of about :data:`BLOCK_ELEMENTS` random numbers (bounded memory),
-each block from its own stream spawned from ``seed`` (:class:`numpy.random.SeedSequence`), so
-blocks can run on several threads and the result depends only on ``seed``, never on the number of
-workers.
+Both parts are exact, so the resample distribution is exactly the plain bootstrap's.
+
+What is computed from the counts, for a block of resamples at once:
+
+* a mean, or a :class:`SummedMetric` (perplexity, RMSE, R^2, corpus BLEU: a function of sums of
+  per-example columns): ``counts @ columns``, the resampled sums, then the function;
+* a confusion metric: ``counts @ indicators``, the confusion margins (:mod:`._metric_cells`);
+* AUROC: the Mann-Whitney statistic, one pass over each row of counts with the cells sorted by
+  score once (:mod:`._ranks`; the numba kernel of :mod:`._kernels` on a CPU).
+
+Resamples are drawn in cache-sized blocks of about :data:`BLOCK_ELEMENTS` random numbers (bounded
+memory; for AUROC a block is a (rows, cells) count matrix of about a million entries), each block
+from its own stream spawned from ``seed`` (:class:`numpy.random.SeedSequence`), so blocks can run
+on several threads and the result depends only on ``seed``, never on the number of workers.
 
 With ``backend="auto"`` the draws run on the GPU with torch when ``torch.cuda.is_available()``,
 else in the compiled CPU kernels of :mod:`._kernels` (numba: each index is drawn, looked up and
@@ -71,7 +80,8 @@ from typing import Any
 import numpy as np
 
 from . import _kernels
-from ._metric_cells import CONFUSION_METRICS, ConfusionCells, as_labels, cells_in_order_of_appearance, confusion_cells
+from ._metric_cells import CONFUSION_METRICS, as_labels, cells_in_order_of_appearance, confusion_cells
+from ._ranks import RankCells, auroc_scores, difference_from_sums, rank_cells
 
 #: Alternative hypotheses, about treatment - control.
 ALTERNATIVES = ("two-sided", "greater", "less")
@@ -150,6 +160,27 @@ class BootstrapResult:
 # --- entry points -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SummedMetric:
+    """A metric computed from per-example columns summed over the examples, for the fast paths.
+
+    Perplexity (exp of the summed negative log-likelihood over the summed token count), RMSE, R^2
+    and corpus BLEU are not means of per-example scores, but each is a function of a few sums over
+    the examples: a resample's value is that function of the resampled sums, which the count
+    machinery gives for all resamples at once. ``name``: for messages; ``value(sums, n)``: sums
+    (B, r) of the r columns over each resample of n examples -> the metric (B,). The arms'
+    per-example columns are passed as the predictions ((n, r) per arm; (S, n, r) with seeds).
+    """
+
+    name: str
+    value: Callable[[np.ndarray, int], np.ndarray]
+
+
+#: Metric names with a fast path in :func:`paired_metric_bootstrap` (besides a
+#: :class:`SummedMetric`): the confusion metrics and AUROC.
+FAST_METRICS = (*CONFUSION_METRICS, "auroc")
+
+
 def paired_bootstrap(
     treatment: Any,
     control: Any,
@@ -200,14 +231,10 @@ def paired_bootstrap(
                 keep[i] = True
             jackknife = (np.asarray(values), np.ones(n))
     elif statistic == "mean":
-        values, example_cell, sizes = cells_in_order_of_appearance(differences)
-        projected, backend_used = _resample_projected(
-            example_cell, sizes, values[:, None], resamples, np.random.SeedSequence(seed), backend, workers
-        )
-        distribution = projected[:, 0] / n
-        estimate = float(differences.mean())
-        # Leaving out one example of value v gives (sum - v) / (n - 1): one jackknife value per cell.
-        jackknife = ((differences.sum() - values) / (n - 1), sizes) if method == "bca" else None
+        paired = _mean_difference(differences)
+        distribution, backend_used = paired.resample(resamples, np.random.SeedSequence(seed), backend, workers)
+        estimate = paired.estimate()
+        jackknife = paired.jackknife() if method == "bca" else None
     else:
         raise ValueError(f"statistic must be 'mean' or a function of the differences, not {statistic!r}")
     return _result(distribution, estimate, jackknife, resamples, confidence, method, seed, alternative, "examples", backend_used)
@@ -217,7 +244,7 @@ def paired_metric_bootstrap(
     y_true: Any,
     treatment: Any,
     control: Any,
-    metric: str | Callable[[np.ndarray, np.ndarray], float],
+    metric: str | SummedMetric | Callable[[np.ndarray, np.ndarray], float],
     *,
     resamples: int = 10_000,
     confidence: float = 0.95,
@@ -230,50 +257,38 @@ def paired_metric_bootstrap(
     """Bootstrap ``metric(y_true, treatment) - metric(y_true, control)``, resampling examples jointly.
 
     Inputs: ``y_true`` (n,) labels or targets; ``treatment``, ``control``: both arms' predictions
-    on the same examples, in the same order. ``metric``: one of :data:`CONFUSION_METRICS`
-    (predictions are (n,) integer labels or (n, K) scores, taken by argmax; the fast path through
-    confusion cells, scikit-learn's definitions with ``zero_division=0``), or any function
-    ``metric(y_true, predictions) -> float`` (predictions indexed along axis 0, e.g.
-    :func:`rigorml.runtime.metrics.metric_function`'s AUROC over scores): resampled one resample
-    at a time, which costs B x 2 metric calls (and n x 2 more for ``bca``). Other arguments as
-    :func:`paired_bootstrap`.
+    on the same examples, in the same order. ``metric``, with a fast path (counts over cells, all
+    resamples at once):
+
+    * a name from :data:`CONFUSION_METRICS`: predictions are (n,) integer labels or (n, K) scores,
+      taken by argmax; scikit-learn's definitions with ``zero_division=0``;
+    * ``"auroc"``: predictions as :mod:`rigorml.runtime.metrics` takes them ((n,) positive-class
+      scores, or (n, K) logits: binary on class 1's softmax probability for K = 2, one-vs-rest
+      macro over the softmax probabilities for K > 2); a resample missing a class averages over
+      the classes it has, and one with a single class counts as no difference (:mod:`._ranks`);
+    * a :class:`SummedMetric`: predictions are each arm's (n, r) per-example columns, ``y_true``
+      is not used (None is fine);
+
+    or any function ``metric(y_true, predictions) -> float`` (predictions indexed along axis 0),
+    resampled one resample at a time, which costs B x 2 metric calls (and n x 2 more for ``bca``).
+    Other arguments as :func:`paired_bootstrap`.
 
     Output: :class:`BootstrapResult`. Errors: ValueError for mismatched lengths, fewer than 2
     examples, an unknown metric name or option.
     """
     _check_options(resamples, confidence, method, alternative, seed, backend)
-    y = np.asarray(y_true)
     pred_t, pred_c = np.asarray(treatment), np.asarray(control)
-    if not (len(y) == len(pred_t) == len(pred_c)):
-        raise ValueError(f"y_true and both arms need the same number of examples, not {len(y)}, {len(pred_t)} and {len(pred_c)}")
-    if len(y) < 2:
+    y = None if y_true is None else np.asarray(y_true)
+    n = len(pred_t)
+    if len(pred_c) != n or (y is not None and len(y) != n):
+        sizes = ", ".join(str(len(a)) for a in (y, pred_t, pred_c) if a is not None)
+        raise ValueError(f"y_true and both arms need the same number of examples, not {sizes}")
+    if n < 2:
         raise ValueError("a bootstrap needs at least 2 paired examples")
-    n = len(y)
-
-    if callable(metric):
-
-        def difference(idx: np.ndarray) -> float:
-            return float(metric(y[idx], pred_t[idx])) - float(metric(y[idx], pred_c[idx]))
-
-        distribution, backend_used = _loop_resamples(n, difference, resamples, seed)
-        estimate = difference(np.arange(n))
-        jackknife = None
-        if method == "bca":
-            keep = np.ones(n, dtype=bool)
-            values = []
-            for i in range(n):
-                keep[i] = False
-                values.append(difference(keep))
-                keep[i] = True
-            jackknife = (np.asarray(values), np.ones(n))
-    else:
-        cells = _cells_for(metric, y, pred_t, pred_c)
-        projected, backend_used = _resample_projected(
-            cells.example_cell, cells.sizes, cells.indicators, resamples, np.random.SeedSequence(seed), backend, workers
-        )
-        distribution = cells.difference_from_projection(metric, projected)
-        estimate = float(cells.difference(metric, cells.sizes[None, :])[0])
-        jackknife = (_cell_jackknife(cells, metric), cells.sizes) if method == "bca" else None
+    paired = _paired_difference(metric, y, pred_t, pred_c)
+    distribution, backend_used = paired.resample(resamples, np.random.SeedSequence(seed), backend, workers)
+    jackknife = paired.jackknife() if method == "bca" else None
+    estimate = paired.estimate()
     return _result(distribution, estimate, jackknife, resamples, confidence, method, seed, alternative, "examples", backend_used)
 
 
@@ -282,7 +297,7 @@ def paired_two_level_bootstrap(
     control: Any,
     *,
     y_true: Any = None,
-    metric: str | Callable[[np.ndarray, np.ndarray], float] = "mean",
+    metric: str | SummedMetric | Callable[[np.ndarray, np.ndarray], float] = "mean",
     resamples: int = 10_000,
     confidence: float = 0.95,
     method: str = "percentile",
@@ -302,11 +317,11 @@ def paired_two_level_bootstrap(
     differences on all examples.
 
     Inputs: ``treatment``, ``control``: (S, n) per-example scores when ``metric="mean"`` (the
-    difference is then the mean of per-example differences; ``y_true`` is not needed), else
-    (S, n) labels or (S, n, K) scores with ``y_true`` (n,), and ``metric`` a name from
-    :data:`CONFUSION_METRICS` or a function as in :func:`paired_metric_bootstrap` (slow: 2 B S
-    calls). For ``bca`` the acceleration comes from the jackknife over seeds (0 with one seed).
-    Other arguments as :func:`paired_bootstrap`.
+    difference is then the mean of per-example differences; ``y_true`` is not needed), (S, n, r)
+    per-example columns for a :class:`SummedMetric`, else (S, n) labels or (S, n, K) scores with
+    ``y_true`` (n,), and ``metric`` a name from :data:`FAST_METRICS` or a function as in
+    :func:`paired_metric_bootstrap` (slow: 2 B S calls). For ``bca`` the acceleration comes from
+    the jackknife over seeds (0 with one seed). Other arguments as :func:`paired_bootstrap`.
 
     Output: :class:`BootstrapResult` with ``level="seeds_x_examples"``. Errors: ValueError for
     mismatched shapes, fewer than 2 examples, a missing ``y_true``, an unknown metric or option.
@@ -315,12 +330,13 @@ def paired_two_level_bootstrap(
     pred_t, pred_c = np.asarray(treatment), np.asarray(control)
     if pred_t.shape != pred_c.shape or pred_t.ndim < 2:
         raise ValueError(
-            f"both arms need predictions shaped (seeds, examples[, classes]) alike, not {pred_t.shape} and {pred_c.shape}"
+            f"both arms need predictions shaped (seeds, examples[, ...]) alike, not {pred_t.shape} and {pred_c.shape}"
         )
     n_seeds, n = pred_t.shape[:2]
     if n < 2:
         raise ValueError("a bootstrap needs at least 2 paired examples")
-    if metric != "mean":
+    y = None
+    if not (isinstance(metric, SummedMetric) or (isinstance(metric, str) and metric == "mean")):
         if y_true is None:
             raise ValueError(f"metric {metric!r} needs y_true")
         y = np.asarray(y_true)
@@ -335,31 +351,10 @@ def paired_two_level_bootstrap(
     for s, stream in enumerate(below.spawn(n_seeds)):
         slots = picks == s
         drawn = int(slots.sum())
-        if metric == "mean":
-            differences = _finite_vector(pred_t[s], "treatment") - _finite_vector(pred_c[s], "control")
-            per_seed[s] = differences.mean()
-            values, example_cell, sizes = cells_in_order_of_appearance(differences)
-            if drawn:
-                projected, backend_used = _resample_projected(
-                    example_cell, sizes, values[:, None], drawn, stream, backend, workers
-                )
-                slot_values[slots] = projected[:, 0] / n
-        elif callable(metric):
-
-            def difference(idx: np.ndarray, s: int = s) -> float:
-                return float(metric(y[idx], pred_t[s][idx])) - float(metric(y[idx], pred_c[s][idx]))
-
-            per_seed[s] = difference(np.arange(n))
-            if drawn:
-                slot_values[slots], backend_used = _loop_resamples(n, difference, drawn, stream)
-        else:
-            cells = _cells_for(metric, y, pred_t[s], pred_c[s])
-            per_seed[s] = cells.difference(metric, cells.sizes[None, :])[0]
-            if drawn:
-                projected, backend_used = _resample_projected(
-                    cells.example_cell, cells.sizes, cells.indicators, drawn, stream, backend, workers
-                )
-                slot_values[slots] = cells.difference_from_projection(metric, projected)
+        paired = _paired_difference(metric, y, pred_t[s], pred_c[s])
+        per_seed[s] = paired.estimate()
+        if drawn:
+            slot_values[slots], backend_used = paired.resample(drawn, stream, backend, workers)
     distribution = slot_values.mean(axis=1)
     estimate = float(per_seed.mean())
     jackknife = None
@@ -367,6 +362,157 @@ def paired_two_level_bootstrap(
         jackknife = ((per_seed.sum() - per_seed) / (n_seeds - 1), np.ones(n_seeds))
     return _result(
         distribution, estimate, jackknife, resamples, confidence, method, seed, alternative, "seeds_x_examples", backend_used
+    )
+
+
+# --- paired differences: what is resampled, and how ----------------------------------------------
+
+
+class _PairedDifference:
+    """One paired comparison on n examples that the bootstrap can resample: the difference on the
+    data (:meth:`estimate`), on ``resamples`` resamples drawn from a seed sequence
+    (:meth:`resample`: the values and the backend that drew them), and the jackknife for BCa
+    (:meth:`jackknife`: leave-one-out values and how many examples each stands for)."""
+
+    def estimate(self) -> float:
+        raise NotImplementedError
+
+    def resample(
+        self, resamples: int, seed_sequence: np.random.SeedSequence, backend: str, workers: int | None
+    ) -> tuple[np.ndarray, str]:
+        raise NotImplementedError
+
+    def jackknife(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class _ProjectedDifference(_PairedDifference):
+    """A difference that is a function of sums over the examples of per-cell columns: the mean
+    (one column of values), confusion margins (0/1 indicator columns), a :class:`SummedMetric`
+    (both arms' columns). ``combine(sums (B, r), n) -> (B,)``. Leaving one example of a cell out
+    subtracts the cell's row from the sums, so the jackknife is exact and costs one row per cell."""
+
+    def __init__(self, example_cell, sizes, projection, combine, estimate: float | None = None):
+        self.example_cell, self.sizes, self.projection, self.combine = example_cell, sizes, projection, combine
+        self.n = len(example_cell)
+        self._estimate = estimate
+
+    def estimate(self) -> float:
+        if self._estimate is not None:
+            return self._estimate
+        total = self.sizes.astype(np.float64) @ self.projection
+        return float(self.combine(total[None, :], self.n)[0])
+
+    def resample(self, resamples, seed_sequence, backend, workers):
+        projected, backend_used = _resample_projected(
+            self.example_cell, self.sizes, self.projection, resamples, seed_sequence, backend, workers
+        )
+        return self.combine(projected, self.n), backend_used
+
+    def jackknife(self):
+        total = self.sizes.astype(np.float64) @ self.projection
+        return self.combine(total[None, :] - self.projection, self.n - 1), self.sizes
+
+
+def _mean_difference(differences: np.ndarray) -> _ProjectedDifference:
+    """The mean of per-example differences, over cells of equal differences."""
+    values, example_cell, sizes = cells_in_order_of_appearance(differences)
+    return _ProjectedDifference(
+        example_cell, sizes, values[:, None], lambda sums, n: sums[:, 0] / n, estimate=float(differences.mean())
+    )
+
+
+def _confusion_difference(metric: str, y: np.ndarray, pred_t: np.ndarray, pred_c: np.ndarray) -> _ProjectedDifference:
+    """A confusion-matrix metric's difference, over (true, treatment, control) cells."""
+    cells = confusion_cells(y, as_labels(pred_t), as_labels(pred_c))
+    return _ProjectedDifference(
+        cells.example_cell,
+        cells.sizes,
+        cells.indicators,
+        lambda sums, n: cells.difference_from_projection(metric, sums),
+        estimate=float(cells.difference(metric, cells.sizes[None, :])[0]),
+    )
+
+
+def _summed_difference(metric: SummedMetric, pred_t: np.ndarray, pred_c: np.ndarray) -> _ProjectedDifference:
+    """A :class:`SummedMetric`'s difference, over cells of equal (treatment, control) columns."""
+    columns_t = _finite_columns(pred_t, "treatment", metric.name)
+    columns_c = _finite_columns(pred_c, "control", metric.name)
+    if columns_t.shape != columns_c.shape:
+        raise ValueError(
+            f"{metric.name}: both arms need the same per-example columns, not {columns_t.shape} and {columns_c.shape}"
+        )
+    r = columns_t.shape[1]
+    rows, example_cell, sizes = cells_in_order_of_appearance(np.hstack([columns_t, columns_c]))
+    return _ProjectedDifference(
+        example_cell, sizes, rows, lambda sums, n: metric.value(sums[:, :r], n) - metric.value(sums[:, r:], n)
+    )
+
+
+class _RankedDifference(_PairedDifference):
+    """AUROC(treatment) - AUROC(control) from counts over (label, scores) cells (:mod:`._ranks`)."""
+
+    def __init__(self, y: np.ndarray, pred_t: np.ndarray, pred_c: np.ndarray):
+        labels, columns_t = auroc_scores(y, pred_t)
+        _, columns_c = auroc_scores(y, pred_c)
+        if columns_t.shape != columns_c.shape:
+            raise ValueError(f"auroc: both arms need scores of the same shape, not {pred_t.shape} and {pred_c.shape}")
+        self.cells = rank_cells(labels, columns_t, columns_c)
+
+    def estimate(self) -> float:
+        return float(self.cells.difference(self.cells.sizes[None, :])[0])
+
+    def resample(self, resamples, seed_sequence, backend, workers):
+        return _resample_ranked(self.cells, resamples, seed_sequence, backend, workers)
+
+    def jackknife(self):
+        return self.cells.leave_one_out(), self.cells.sizes
+
+
+class _LoopedDifference(_PairedDifference):
+    """Any ``metric(y_true, predictions)``: recomputed on each resample of indices (slow)."""
+
+    def __init__(self, metric: Callable, y, pred_t: np.ndarray, pred_c: np.ndarray):
+        self.metric, self.y, self.pred_t, self.pred_c = metric, y, pred_t, pred_c
+        self.n = len(pred_t)
+
+    def difference(self, idx: np.ndarray) -> float:
+        y = None if self.y is None else self.y[idx]
+        return float(self.metric(y, self.pred_t[idx])) - float(self.metric(y, self.pred_c[idx]))
+
+    def estimate(self) -> float:
+        return self.difference(np.arange(self.n))
+
+    def resample(self, resamples, seed_sequence, backend, workers):
+        return _loop_resamples(self.n, self.difference, resamples, seed_sequence)
+
+    def jackknife(self):
+        keep = np.ones(self.n, dtype=bool)
+        values = []
+        for i in range(self.n):
+            keep[i] = False
+            values.append(self.difference(keep))
+            keep[i] = True
+        return np.asarray(values), np.ones(self.n)
+
+
+def _paired_difference(metric, y: np.ndarray | None, pred_t: np.ndarray, pred_c: np.ndarray) -> _PairedDifference:
+    """The resampleable difference for ``metric`` on one seed's predictions of both arms."""
+    if callable(metric) and not isinstance(metric, SummedMetric):
+        return _LoopedDifference(metric, y, pred_t, pred_c)
+    if isinstance(metric, SummedMetric):
+        return _summed_difference(metric, pred_t, pred_c)
+    if metric == "mean":
+        return _mean_difference(_finite_vector(pred_t, "treatment") - _finite_vector(pred_c, "control"))
+    if y is None:
+        raise ValueError(f"metric {metric!r} needs y_true")
+    if metric == "auroc":
+        return _RankedDifference(y, pred_t, pred_c)
+    if metric in CONFUSION_METRICS:
+        return _confusion_difference(metric, y, pred_t, pred_c)
+    raise ValueError(
+        f"no fast path for metric {metric!r}: use one of {', '.join(FAST_METRICS)}, a SummedMetric, or pass a "
+        "function metric(y_true, predictions) -> float"
     )
 
 
@@ -520,17 +666,60 @@ def _resample_projected(
         return _torch_projected(example_cell, projection, resamples, rows, seed_sequence, resolved), resolved
     sampler = _CellSampler(example_cell, np.asarray(sizes), np.asarray(projection, dtype=np.float64))
     kernel = resolved == "numba" and sampler.n_small <= _kernels.MAX_EXAMPLES
-    # Work per resample: the index draws of the small cells, or a row of the count matrix.
+    out = np.zeros((resamples, projection.shape[1]))
+
+    def fill(block: slice, rng: np.random.Generator, state: np.ndarray | None) -> None:
+        sampler.draw(out[block], rng, state)
+
+    _in_blocks(resamples, sampler, kernel, seed_sequence, workers, fill)
+    return out, "numba" if kernel else "numpy"
+
+
+def _resample_ranked(
+    cells: RankCells, resamples: int, seed_sequence: np.random.SeedSequence, backend: str, workers: int | None
+) -> tuple[np.ndarray, str]:
+    """AUROC(treatment) - AUROC(control) on ``resamples`` bootstrap resamples: (B,), and the
+    backend. Each block of resamples is a (rows, m) matrix of counts over the cells (drawn as for
+    :func:`_resample_projected`), reduced to the Mann-Whitney sums by the numba kernel (one pass
+    per row and ranking), numpy or torch (cumulative sums over the sorted cells)."""
+    resolved = _resolve_backend(backend)
+    n, k = len(cells.example_cell), cells.n_classes
+    if resolved.startswith("torch"):
+        rows = max(1, min(resamples, GPU_BLOCK_ELEMENTS // max(n, len(cells.sizes))))
+        return _torch_ranked(cells, resamples, rows, seed_sequence, resolved), resolved
+    sampler = _CellSampler(cells.example_cell, cells.sizes, np.zeros((len(cells.sizes), 0)))
+    kernel = resolved == "numba" and sampler.n_small <= _kernels.MAX_EXAMPLES
+    out = np.zeros(resamples)
+    positive, group_end = cells.positive.astype(np.int64), cells.last == np.arange(len(cells.sizes))
+
+    def fill(block: slice, rng: np.random.Generator, state: np.ndarray | None) -> None:
+        counts = sampler.counts(block.stop - block.start, rng, state)
+        if kernel:
+            twice, positives = _kernels.auroc_numerators(counts, cells.order, positive, group_end)
+            out[block] = difference_from_sums(twice, positives[:, :k], np.full(len(counts), n), k)
+        else:
+            out[block] = cells.difference(counts)
+
+    # Rows of counts are read once per ranking: blocks of about a million cell visits stay in cache.
+    _in_blocks(resamples, sampler, kernel, seed_sequence, workers, fill, per_row=2 * len(cells.sizes) * (1 + 2 * k))
+    return out, "numba" if kernel else "numpy"
+
+
+def _in_blocks(resamples, sampler, kernel: bool, seed_sequence, workers, fill, per_row: int = 0) -> None:
+    """Call ``fill(rows, rng, state)`` for cache-sized blocks of resamples, each with its own
+    stream spawned from ``seed_sequence`` (``state``: its xoshiro state for the kernels, else
+    None), on ``workers`` threads. The blocks depend on the sizes only, never on the threads."""
+    # Work per resample: the index draws of the small cells, or a row of the count matrix (or
+    # ``per_row``, what a row costs after it is drawn).
     per_block = KERNEL_BLOCK_DRAWS if kernel else BLOCK_ELEMENTS
-    rows = max(1, min(resamples, per_block // max(1, sampler.n_small, len(sizes))))
+    rows = max(1, min(resamples, per_block // max(1, sampler.n_small, sampler.m, per_row)))
     starts = list(range(0, resamples, rows))
     streams = seed_sequence.spawn(len(starts))
-    out = np.zeros((resamples, projection.shape[1]))
 
     def run(block: int) -> None:
         start, stream = starts[block], streams[block]
         state = _kernels.generator_state(stream) if kernel else None
-        sampler.draw(out[start : start + rows], np.random.default_rng(stream), state)
+        fill(slice(start, min(start + rows, resamples)), np.random.default_rng(stream), state)
 
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers == 1 or len(starts) == 1:
@@ -539,7 +728,6 @@ def _resample_projected(
     else:
         with ThreadPoolExecutor(max_workers=min(workers, len(starts))) as pool:
             list(pool.map(run, range(len(starts))))
-    return out, "numba" if kernel else "numpy"
 
 
 class _CellSampler:
@@ -551,7 +739,7 @@ class _CellSampler:
     """
 
     def __init__(self, example_cell: np.ndarray, sizes: np.ndarray, projection: np.ndarray):
-        self.n = len(example_cell)
+        self.n, self.m = len(example_cell), len(sizes)
         self.projection = projection
         large = sizes >= LARGE_CELL
         self.large = np.flatnonzero(large)
@@ -606,6 +794,27 @@ class _CellSampler:
         out += counts.astype(np.float64) @ self.small_projection
 
 
+    def counts(self, rows: int, rng: np.random.Generator, state: np.ndarray | None = None) -> np.ndarray:
+        """``rows`` bootstrap count vectors over the cells: (rows, m) int64, drawn as :meth:`draw`
+        draws them (the small cells' examples by index, with the kernels given ``state``)."""
+        if len(self.large):
+            pooled = rng.multinomial(self.n, self.pvals, size=rows)
+            draws = pooled[:, -1]
+        else:
+            pooled, draws = None, np.full(rows, self.n)
+        if self.n_small == 0:
+            counts = np.zeros((rows, self.m), dtype=np.int64)
+        elif state is not None:
+            counts = _kernels.count_draws(self.small_cell, self.m, draws, state)
+        else:
+            idx = rng.integers(0, self.n_small, size=int(draws.sum()))
+            flat = np.repeat(np.arange(rows) * self.m, draws) + self.small_cell.take(idx)
+            counts = np.bincount(flat, minlength=rows * self.m).reshape(rows, self.m)
+        if pooled is not None:
+            counts[:, self.large] += pooled[:, :-1]
+        return counts
+
+
 def _torch_projected(
     example_cell: np.ndarray,
     projection: np.ndarray,
@@ -640,27 +849,37 @@ def _torch_projected(
     return torch.cat(out).cpu().numpy()
 
 
+def _torch_ranked(
+    cells: RankCells, resamples: int, rows: int, seed_sequence: np.random.SeedSequence, backend: str
+) -> np.ndarray:
+    """The torch path of :func:`_resample_ranked`: counts per cell by ``scatter_add`` of uniform
+    index draws, the Mann-Whitney sums by cumulative sums on the device; one generator per block."""
+    import torch
+
+    device = torch.device(backend.split(":", 1)[1])
+    on_device = cells.on_device(torch, device)
+    n, m, k = len(cells.example_cell), len(cells.sizes), cells.n_classes
+    onehot = torch.as_tensor(cells.class_onehot(), device=device)
+    starts = list(range(0, resamples, rows))
+    out = []
+    for start, stream in zip(starts, seed_sequence.spawn(len(starts))):
+        size = min(rows, resamples - start)
+        generator = torch.Generator(device=device)
+        generator.manual_seed(int(stream.generate_state(1, np.uint64)[0] >> np.uint64(1)))
+        idx = torch.randint(0, n, (size, n), generator=generator, device=device)
+        counts = torch.zeros((size, m), dtype=torch.float64, device=device)
+        counts.scatter_add_(1, on_device.example_cell[idx], torch.ones((size, n), dtype=torch.float64, device=device))
+        twice = on_device.twice_numerators(counts)
+        out.append(difference_from_sums(twice.cpu().numpy(), (counts @ onehot).cpu().numpy(), np.full(size, n), k))
+    return np.concatenate(out)
+
+
 def _loop_resamples(
     n: int, statistic: Callable[[np.ndarray], float], resamples: int, seed: int | np.random.SeedSequence
 ) -> tuple[np.ndarray, str]:
     """The generic path: ``statistic(indices)`` for ``resamples`` index resamples, one at a time."""
     rng = np.random.default_rng(seed)
     return np.array([statistic(rng.integers(0, n, size=n)) for _ in range(resamples)], dtype=np.float64), "numpy (loop)"
-
-
-def _cells_for(metric: str, y: np.ndarray, pred_t: np.ndarray, pred_c: np.ndarray) -> ConfusionCells:
-    if metric not in CONFUSION_METRICS:
-        raise ValueError(
-            f"no fast path for metric {metric!r}: use one of {', '.join(CONFUSION_METRICS)}, or pass a function "
-            "metric(y_true, predictions) -> float"
-        )
-    return confusion_cells(y, as_labels(pred_t), as_labels(pred_c))
-
-
-def _cell_jackknife(cells: ConfusionCells, metric: str) -> np.ndarray:
-    """Leave-one-out metric differences, one per cell (every example of a cell gives the same)."""
-    left_out = np.repeat(cells.sizes[None, :], len(cells.sizes), axis=0) - np.eye(len(cells.sizes), dtype=cells.sizes.dtype)
-    return cells.difference(metric, left_out)
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -699,6 +918,17 @@ def _check_options(resamples: int, confidence: float, method: str, alternative: 
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+
+
+def _finite_columns(values: Any, name: str, metric: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"{metric}: {name} must be per-example columns (n, r), not shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{metric}: {name} holds non-finite values (NaN or inf)")
+    return array
 
 
 def _finite_vector(values: Any, name: str) -> np.ndarray:
