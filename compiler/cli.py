@@ -342,6 +342,9 @@ cmd_run = _lazy("project", "cmd_run")
 cmd_evaluate = _lazy("project", "cmd_evaluate")
 cmd_lr_find = _lazy("lr_find", "cmd_lr_find")
 cmd_report = _lazy("report_command", "cmd_report")
+cmd_sweep = _lazy("sweep_command", "cmd_sweep")
+cmd_sweep_worker = _lazy("sweep_command", "cmd_sweep_worker")
+cmd_import = _lazy("import_command", "cmd_import")
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -410,6 +413,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_report(sub)
     if wanted("evaluate"):
         _add_evaluate(sub)
+    if wanted("sweep"):
+        _add_sweep(sub)
+    if wanted("sweep-worker"):
+        _add_sweep_worker(sub)
+    if wanted("import"):
+        _add_import(sub)
     return parser
 
 
@@ -569,13 +578,84 @@ def _add_evaluate(sub) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
+def _add_sweep(sub) -> None:
+    summary = "run or resume the spec's hyperparameter search (Optuna) on worker processes of this machine"
+    p = sub.add_parser(
+        "sweep",
+        help=summary,
+        description=summary + ", print the best configuration, then validate it over fresh seeds on the "
+        "held-out split (sweep.final_validation). Several workers share the study through Optuna's journal "
+        "file unless --storage names a database; a worker that dies mid-trial has its trial failed and "
+        "retried once its heartbeat is overdue. Ctrl-C stops cleanly; the same command resumes.",
+        epilog="Exit codes: 0 done, 1 the spec has errors or no trial completed, 2 bad options or a storage "
+        "that cannot be opened, 130 interrupted.",
+    )
+    _add_sweep_options(p, joining=False)
+    p.add_argument("--no-final-validation", action="store_true", help="skip the final validation after the search")
+    p.set_defaults(func=cmd_sweep)
+
+
+def _add_import(sub) -> None:
+    summary = "convert another tool's configuration into a rigorml spec section"
+    p = sub.add_parser(
+        "import",
+        help=summary,
+        description=summary + ". `wandb-sweep FILE`: a W&B sweep configuration (method, metric, parameters, "
+        "early_terminate, run_cap...) read with W&B's semantics and written as the equivalent rigorml `sweep:` "
+        "section, with a comment on each value (what it was in W&B, what was approximated). "
+        "A spec may also hold it unconverted: `sweep: {format: wandb, ...}`. See docs/wandb-sweeps.md.",
+        epilog="Exit codes: 0 converted (warnings are printed to standard error), 2 the file cannot be read "
+        "or converted (each problem at FILE:line:col).",
+    )
+    p.add_argument("kind", choices=("wandb-sweep",), metavar="KIND", help="what FILE is: wandb-sweep")
+    p.add_argument("file", metavar="FILE", help="the configuration file (YAML)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the section to OUT instead of standard output")
+    _add_input_options(p)
+    p.set_defaults(func=cmd_import)
+
+
+def _add_sweep_worker(sub) -> None:
+    summary = "join a study kept in a shared database (PostgreSQL) from this machine and run its trials"
+    p = sub.add_parser(
+        "sweep-worker",
+        help=summary,
+        description=summary + " until the study's budget is reached (every machine's trials count). Use "
+        "the same spec as the other machines: a study started by a different search is refused.",
+        epilog="Exit codes: 0 done, 1 the spec has errors or no trial completed, 2 bad options or a storage "
+        "that cannot be opened, 130 interrupted.",
+    )
+    _add_sweep_options(p, joining=True)
+    p.set_defaults(func=cmd_sweep_worker)
+
+
+def _add_sweep_options(p: argparse.ArgumentParser, *, joining: bool) -> None:
+    p.add_argument("spec", metavar="SPEC", help="spec file with a `sweep` section")
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="key.path=value | +key.path=value | ~key.path")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes on this machine (default: sweep.workers)")
+    p.add_argument(
+        "--storage",
+        required=joining,
+        metavar="URL",
+        help="the study's storage: postgresql://USER@HOST/DB (several machines), journal:PATH (one machine), "
+        "sqlite:///PATH"
+        + ("" if joining else " (default: sweep.storage, else study.db in the sweep directory for one "
+           "worker, study.journal for several)"),
+    )  # fmt: skip
+    p.add_argument("--trials", type=int, metavar="N", help="the trial budget, counting earlier and other workers' trials (default: sweep.n_trials)")
+    p.add_argument("--sweep-dir", metavar="DIR", help="where the trial directories and best.json go (default: runs/<experiment>/sweeps/<study>)")
+    p.add_argument("--heartbeat", type=int, metavar="S", help="seconds between a running trial's heartbeats (default: 30)")
+    p.add_argument("--grace", type=int, metavar="S", help="a trial silent this long is failed and retried (default: 120)")
+    p.add_argument("--max-retries", type=int, metavar="N", help="retries of one configuration whose worker died (default: 3)")
+    _add_input_options(p)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # Build only the subcommand that runs: a full parser costs milliseconds that pre-commit pays
     # on every commit. Help, errors and unknown commands get the full parser.
     first = argv[0] if argv else None
-    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init", "lr-find", "report", "evaluate")
+    known = first in ("validate", "lint", "rules", "rule", "run", "resolve", "compile", "schema", "init", "lr-find", "report", "evaluate", "sweep", "sweep-worker", "import")
     parser = build_parser(first if known and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -50,6 +50,7 @@ CODES: dict[str, str] = {
     "SPC016": "`win_rate` used without an `llm_judge` section",
     "SPC017": "`stratify` on a task without class labels",
     "SPC018": "first deployment gated against a production model that does not exist",
+    "SPC019": "W&B sweep setting rigorml cannot express (several metrics, `method: custom`, a grid over a continuous range, a metric name without a split, a non-integer `eta`)",
     "CMP001": "`extends` names a file that cannot be read",
     "CMP002": "`extends` cycle",
     "CMP003": "`extends` is not a path or a list of paths",

@@ -72,7 +72,7 @@ def lint_spec(path: str, config, overrides=(), limits: LoadLimits = LoadLimits()
     if validated.diagnostics:
         report.diagnostics = validated.diagnostics
         return report
-    ctx = SpecContext(path, validated.spec, composed.data, composed.source_map, composed.texts)
+    ctx = SpecContext(path, validated.spec, composed.data, composed.source_map, composed.texts, validated.warnings)
     report.diagnostics = lint_spec_context(ctx, config)
     return report
 

@@ -62,7 +62,7 @@ def cmd_compile(args) -> int:
     except ConfigError as exc:
         print(f"rigorml: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    context = SpecContext(args.spec, validated.spec, composed.data, composed.source_map, composed.texts)
+    context = SpecContext(args.spec, validated.spec, composed.data, composed.source_map, composed.texts, validated.warnings)
     findings = lint_spec_context(context, config)
     if findings:
         sys.stderr.write(fmt.format_text([FileReport(args.spec, "spec", findings, composed.texts)]))

@@ -6,6 +6,9 @@ Three layers, each run only when the one before succeeded for the part it reads:
 2. cross-field references (:mod:`rigorml.schemas.references`);
 3. every variant and every sweep parameter applied to the base spec and validated again, so a
    variant that sets ``training.precision: fp33`` is reported at the variant's line.
+
+Before them, a section written in another tool's dialect (a W&B sweep) is translated into rigorml's
+form (:mod:`.dialects`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ..schemas import compiled
 from ..schemas.introspect import fields_of, fill_defaults_along, models_at, siblings_with_key
 from ..schemas.references import check_path, did_you_mean, find_reference_problems
 from .diagnostics import Diagnostic
+from .dialects import translate_dialects
 from .paths import set_path, split_path
 from .source import SourceMap
 
@@ -40,10 +44,15 @@ def model_validate(data: Any):
 
 
 class Validated(NamedTuple):
-    """The outcome of validation: the spec (None when invalid) and every problem found."""
+    """The outcome of validation: the spec (None when invalid) and every problem found.
+
+    ``warnings`` do not make the spec invalid: what translating a section written in another
+    dialect had to approximate (``HPO016``, reported by ``rigorml lint``).
+    """
 
     spec: Any
     diagnostics: list[Diagnostic]
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -424,7 +433,24 @@ def _check_overrides(data: dict, source_map: SourceMap) -> list[Diagnostic]:
 
 
 def validate_data(data: Any, source_map: SourceMap) -> Validated:
-    """Validate plain spec data; returns the resolved spec or the located problems (sorted)."""
+    """Validate plain spec data; returns the resolved spec or the located problems (sorted).
+
+    A section written in another tool's dialect (``sweep: {format: wandb}``) is first translated
+    into rigorml's form, in place in ``data`` and ``source_map`` (:mod:`.dialects`), so that every
+    later pass reads the rigorml section. When it cannot be translated, its errors are reported
+    with those of the rest of the spec, which is validated without it.
+    """
+    translated = translate_dialects(data, source_map)
+    if translated.untranslated:
+        rest = validate_data({k: v for k, v in data.items() if k not in translated.untranslated}, source_map)
+        problems = sorted(set(translated.errors + rest.diagnostics), key=Diagnostic.sort_key)
+        return Validated(None, problems, tuple(sorted(translated.warnings, key=Diagnostic.sort_key)))
+    validated = _validate_translated(data, source_map)
+    return validated._replace(warnings=tuple(sorted(translated.warnings, key=Diagnostic.sort_key)))
+
+
+def _validate_translated(data: Any, source_map: SourceMap) -> Validated:
+    """The three layers of the module docstring, on a document in rigorml's own vocabulary."""
     try:
         spec = model_validate(data)
     except compiled.validation_error() as exc:

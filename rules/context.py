@@ -2,9 +2,10 @@
 
 ``spec`` is read by attribute (a ``Spec`` or the compiled validator's tree; Python field names, so
 ``seeds.global`` is ``spec.seeds.global_``). ``data`` is the composed document exactly as written,
-before defaults: rules ask it whether the author *said* something. Derived values (the primary
-metric, the correction actually applied, the comparisons a ``baseline`` expands to) are computed
-here once, the same way ``rigorml resolve`` fills them.
+before defaults: rules ask it whether the author *said* something (a ``sweep`` written as a W&B
+configuration is already translated to rigorml's form, located at the W&B text). Derived values
+(the primary metric, the correction actually applied, the comparisons a ``baseline`` expands to)
+are computed here once, the same way ``rigorml resolve`` fills them.
 """
 
 from __future__ import annotations
@@ -37,12 +38,23 @@ class ComparisonView(NamedTuple):
 class SpecContext:
     """One spec file for the rules: ``spec`` (validated), ``data`` (as written), ``source_map``, ``text``."""
 
-    def __init__(self, file: str, spec: Any, data: dict, source_map: SourceMap, texts: dict[str, str]):
+    def __init__(
+        self,
+        file: str,
+        spec: Any,
+        data: dict,
+        source_map: SourceMap,
+        texts: dict[str, str],
+        translation_warnings: tuple = (),
+    ):
         self.file = file
         self.spec = spec
         self.data = data
         self.source_map = source_map
         self.texts = texts
+        # What translating a section written in another dialect approximated (a W&B sweep;
+        # ``Validated.warnings``); rule HPO016 reports it.
+        self.translation_warnings = tuple(translation_warnings)
 
     @property
     def text(self) -> str:

@@ -5,8 +5,10 @@ each trial samples the sweep's parameters, sets them at their dotted paths, trai
 validation split only, and reports the objective after every validation so the pruner can stop a
 hopeless trial early. What it leaves in ``sweep_dir``::
 
-    study.db            the Optuna study (SQLite unless a storage URL says otherwise)
+    study.db            the Optuna study: SQLite for one worker, unless a storage URL says otherwise
+    study.journal       ... or Optuna's journal file, for several worker processes on this machine
     trial-<number>/     each trial's run directory (train_run's layout; val predictions only)
+    worker-<i>.log      the output of worker process i (``run_workers``)
     best.json           the best trial's parameters and value, and how many trials completed,
                         were pruned or failed
 
@@ -19,22 +21,36 @@ Why it is built this way:
   configuration (the domain document's final validation is a separate step, on fresh seeds);
 * every trial trains with the first replicate seed, so trials differ by their parameters alone;
 * a trial whose training raises (diverged loss, out of memory) is recorded as failed and the study
-  goes on; Ctrl-C fails the trial in progress, writes best.json and stops.
+  goes on; Ctrl-C fails the trial in progress, writes best.json and stops;
+* several workers share one study through its storage: the journal file on one machine, PostgreSQL
+  across machines. Each running trial sends heartbeats; a trial whose worker died is failed once
+  its heartbeat is overdue and queued again with the same parameters as a new trial, in a new
+  directory. A worker takes a place in the budget under a lock (a file lock, or the database's),
+  so workers together run the budget, never more.
 
 The pieces are small functions a later step plugs into: :func:`build_sampler`, :func:`build_pruner`
-(both registered by name), :func:`open_storage`, :func:`suggest` / :func:`trial_params` (a trial's
-parameters, forwards and back), :func:`trial_config` and :func:`train_trial`. Optuna is imported
-inside the functions that need it.
+(both registered by name), :func:`open_storage` (the one place a storage is opened: also
+:func:`load_sweep_study` for readers), :func:`suggest` / :func:`trial_params` (a trial's parameters,
+forwards and back), :func:`trial_config`, :func:`train_trial`, :func:`run_sweep` (one process) and
+:func:`run_workers` (several). Optuna is imported inside the functions that need it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import decimal
+import functools
+import hashlib
 import json
 import logging
 import math
 import os
+import re
+import socket
+import threading
+import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -45,8 +61,23 @@ from .tracking import write_json_atomic
 #: The sweep's summary in its directory.
 BEST_FILE = "best.json"
 
-#: The Optuna storage a sweep uses unless the spec or the caller names one.
+#: The Optuna storage a sweep uses unless the spec or the caller names one: SQLite for one worker...
 DEFAULT_STORAGE_FILE = "study.db"
+
+#: ... and Optuna's journal file for several worker processes on one machine.
+DEFAULT_JOURNAL_FILE = "study.journal"
+
+#: Trial user attribute: the process training the trial, ``<host>:<pid>`` (where its directory is).
+WORKER_ATTR = "worker"
+
+#: Trial user attribute of a retried trial: the number of the stale trial it repeats.
+RETRY_ATTR = "retry_of"
+
+#: Trial system attribute holding a running trial's last heartbeat on the journal storage.
+HEARTBEAT_ATTR = "rigorml:heartbeat"
+
+#: Seconds between a waiting worker's looks at the study (other workers' trials hold the budget).
+WAIT_POLL_S = 0.5
 
 #: Study attribute holding :func:`search_fingerprint`, checked when a study is resumed.
 FINGERPRINT_ATTR = "rigorml:search_sha256"
@@ -404,7 +435,10 @@ def train_trial(trial, resolved: dict, sweep_dir: str | Path, *, base_dir: str |
     Samples the parameters (:func:`suggest`), trains :func:`trial_config` at :func:`trial_seed` in
     :func:`trial_dir` on the validation split only, reporting the objective after every validation
     and stopping when the pruner says so. The trial's run is named after the trial number and
-    tracked in the spec's tracking group, tagged with the study and trial.
+    tracked in the spec's tracking group, tagged with the study and trial. A retried trial (queued
+    again after its worker died) already holds the stale trial's parameters, so :func:`suggest`
+    returns them; it trains from scratch in its own directory (its own number), tagged
+    ``sweep.retry_of``: the dead worker's directory, checkpoints included, is left as it was.
     Output: the objective on the validation split at the end of training.
     Errors: ``optuna.TrialPruned`` for a pruned trial; whatever training raises otherwise (recorded
     on the trial as the user attribute ``error``).
@@ -428,7 +462,7 @@ def train_trial(trial, resolved: dict, sweep_dir: str | Path, *, base_dir: str |
             trial_seed(resolved),
             trial_dir(sweep_dir, trial.number),
             base_dir=base_dir,
-            tracker_factory=_trial_tracker(trial.number, trial.study.study_name, params),
+            tracker_factory=_trial_tracker(trial.number, trial.study.study_name, params, trial.user_attrs.get(RETRY_ATTR)),
             on_epoch=on_epoch,
             splits=("val",),  # never test: tuning on it would leave no unbiased estimate
         )
@@ -451,8 +485,9 @@ def trial_run_name(tracking: dict, experiment: str, arm: str, seed: int, number:
     return template.format(experiment=experiment, variant=arm, seed=seed, trial=number)
 
 
-def _trial_tracker(number: int, study_name: str, params: dict):
-    """A ``tracker_factory`` for train_run: the trial's name, the spec's group, the study as tags."""
+def _trial_tracker(number: int, study_name: str, params: dict, retry_of: int | None = None):
+    """A ``tracker_factory`` for train_run: the trial's name, the spec's group, the study as tags
+    (and the trial a retried trial repeats)."""
 
     def open_trial_tracker(config, resolved, run_dir, arm, replicate, resume_after=None):
         from .tracking import open_tracker
@@ -461,7 +496,10 @@ def _trial_tracker(number: int, study_name: str, params: dict):
         name = trial_run_name(tracking, config["experiment"]["name"], arm, replicate, number)
         tracker = open_tracker(tracking, run_dir, name, tracking["group"], resolved, resume_after=resume_after)
         try:
-            tracker.set_tags({"sweep.study": study_name, "sweep.trial": number})
+            tags = {"sweep.study": study_name, "sweep.trial": number}
+            if retry_of is not None:
+                tags["sweep.retry_of"] = retry_of
+            tracker.set_tags(tags)
             tracker.log_params(params)
         except BaseException:
             tracker.close("failed")
@@ -471,25 +509,471 @@ def _trial_tracker(number: int, study_name: str, params: dict):
     return open_trial_tracker
 
 
-# --- the study -----------------------------------------------------------------------------------
+# --- storages ------------------------------------------------------------------------------------
 
 
-def open_storage(url: str | None, sweep_dir: str | Path):
-    """The Optuna storage of a sweep: ``url``, or SQLite at ``<sweep_dir>/study.db`` when None.
+class StorageError(ValueError):
+    """A study storage that cannot be opened: a URL rigorml does not know, a database driver that is
+    not installed, a database that cannot be reached, a journal file that cannot be written. The
+    message names the storage (its password hidden) and what to do."""
 
-    ``sqlite:///``, ``postgresql://`` and ``mysql://`` URLs open an RDB storage (the database's
-    driver must be installed). Errors: ValueError for ``journal:`` and other URLs this build does
-    not open.
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """How a sweep notices a worker that died in the middle of a trial, and what it does then.
+
+    A running trial records a heartbeat every ``interval`` seconds (a thread of its worker). A
+    running trial silent for ``grace`` seconds is stale: its worker was killed, or its machine was
+    lost. The next worker (or ``run_workers``' supervisor) that looks at the study fails it and
+    queues it again with the same parameters as a new trial, at most ``max_retries`` times for one
+    configuration; after that it stays failed. Whole seconds, because Optuna's RDB storage takes
+    whole seconds. Errors: ValueError for an interval under 1 s, a grace period not longer than
+    the interval, or negative retries.
     """
+
+    interval: int = 30
+    grace: int = 120
+    max_retries: int = 3
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.interval, int) or self.interval < 1:
+            raise ValueError(f"the heartbeat interval must be a whole number of seconds, at least 1 (got {self.interval!r})")
+        if not isinstance(self.grace, int) or self.grace <= self.interval:
+            raise ValueError(
+                f"the grace period must be a whole number of seconds longer than the heartbeat interval "
+                f"({self.interval} s), so that one late heartbeat does not fail a trial (got {self.grace!r})"
+            )
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ValueError(f"the number of retries must be a whole number, 0 or more (got {self.max_retries!r})")
+
+
+#: Prefix of a journal storage URL.
+JOURNAL_SCHEME = "journal:"
+
+#: URL prefixes opened as Optuna's RDB storage.
+_RDB_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "mysql:", "mysql+")
+
+#: Seconds a worker waits for a database server to answer a connection.
+CONNECT_TIMEOUT_S = 10
+
+#: What to install when a database driver is missing, by SQLAlchemy backend.
+_DRIVERS = {
+    "postgresql": "pip install 'rigorml[postgres]'",
+    "mysql": "pip install mysqlclient (or pymysql, with a mysql+pymysql:// URL)",
+}
+
+
+def storage_url(url: str | None, sweep_dir: str | Path, *, workers: int = 1) -> str:
+    """The storage URL a sweep opens.
+
+    ``url`` when given (a relative ``journal:`` path is made absolute, so that worker processes
+    and later runs find the same file). Otherwise a study file in ``sweep_dir``: the one already
+    there (``study.journal`` or ``study.db``: a resumed sweep finds its study whatever the number
+    of workers), else ``journal:///<sweep_dir>/study.journal`` for several workers and
+    ``sqlite:///<sweep_dir>/study.db`` for one.
+    Errors: StorageError for a malformed ``journal:`` URL, and when ``sweep_dir`` holds both files.
+    """
+    if url is not None:
+        if url.startswith(JOURNAL_SCHEME):
+            return f"journal://{journal_path(url).resolve()}"
+        return url
+    sweep_dir = Path(sweep_dir).resolve()
+    journal, database = sweep_dir / DEFAULT_JOURNAL_FILE, sweep_dir / DEFAULT_STORAGE_FILE
+    if journal.exists() and database.exists():
+        raise StorageError(
+            f"{sweep_dir} holds both {DEFAULT_STORAGE_FILE} and {DEFAULT_JOURNAL_FILE}: name the study's "
+            f"storage with a URL (sqlite:///{database} or journal://{journal})"
+        )
+    if journal.exists() or (workers > 1 and not database.exists()):
+        return f"journal://{journal}"
+    return f"sqlite:///{database}"
+
+
+def journal_path(url: str) -> Path:
+    """The file of a ``journal:`` URL. Like a ``file:`` URL: ``journal:///ABSOLUTE/PATH``, or
+    ``journal:PATH`` (relative to the working directory, as a spec's ``sweep.storage`` writes it).
+    Errors: StorageError for a URL naming a host or no file."""
+    rest = url[len(JOURNAL_SCHEME) :]
+    if rest.startswith("//"):
+        rest = rest[2:]
+        if not rest.startswith("/"):
+            raise StorageError(
+                f"storage {url!r}: a journal URL names a file on this machine, not a host: "
+                "journal:///ABSOLUTE/PATH or journal:RELATIVE/PATH (PostgreSQL for workers on several machines)"
+            )
+    if not rest.strip():
+        raise StorageError(f"storage {url!r} names no file: journal:///ABSOLUTE/PATH or journal:RELATIVE/PATH")
+    return Path(rest)
+
+
+def display_url(url: str) -> str:
+    """``url`` with its password hidden (``postgresql://user:***@host/db``), for messages and logs."""
+    return re.sub(r"^([A-Za-z0-9+.\-]+://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def storage_record(url: str) -> str:
+    """``url`` without its password, as best.json records it: a reader reopens it with its own
+    credentials (``PGPASSWORD``, ``~/.pgpass``)."""
+    return re.sub(r"^([A-Za-z0-9+.\-]+://[^:/@]*):[^@/]*@", r"\1@", url)
+
+
+def open_storage(url: str | None, sweep_dir: str | Path, *, workers: int = 1, heartbeat: Heartbeat | None = None):
+    """The Optuna storage of a sweep, with heartbeats and the retry of stale trials.
+
+    Inputs: ``url`` (None: a study file in ``sweep_dir``, see :func:`storage_url`); ``workers``,
+    the number of worker processes on this machine (picks the default file); ``heartbeat``, the
+    heartbeat settings (default :class:`Heartbeat`).
+
+    * ``sqlite:///PATH``, ``postgresql://...`` (``postgresql+psycopg2://``, ``+psycopg://``) and
+      ``mysql://...`` open Optuna's RDB storage with ``heartbeat_interval`` and ``grace_period``;
+      server databases get a connection timeout and a liveness check of pooled connections.
+    * ``journal:PATH`` opens Optuna's journal storage on a file (several processes on one
+      machine), with heartbeats written to the journal: Optuna has none for it.
+
+    Either way a stale trial is failed and retried with the same parameters (Optuna's
+    ``RetryHeartbeatStaleTrialCallback``, ``heartbeat.max_retries`` times at most).
+    Errors: StorageError for an unknown scheme, a missing driver (naming what to install), a
+    database that cannot be reached, a journal file that cannot be opened.
+    """
+    heartbeat = heartbeat or Heartbeat()
+    url = storage_url(url, sweep_dir, workers=workers)
+    if url.startswith(JOURNAL_SCHEME):
+        return _open_journal(url, heartbeat)
+    if url.startswith(_RDB_SCHEMES):
+        return _open_rdb(url, heartbeat)
+    raise StorageError(
+        f"storage {display_url(url)!r}: rigorml opens sqlite:///PATH, postgresql://USER@HOST/DB, mysql://... "
+        "and journal:PATH (journal:///ABSOLUTE/PATH) URLs"
+    )
+
+
+def _open_rdb(url: str, heartbeat: Heartbeat):
+    import optuna
+    import sqlalchemy
+
+    shown = display_url(url)
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except sqlalchemy.exc.ArgumentError as error:
+        raise StorageError(f"storage {shown!r} is not a database URL: {error}") from None
+    backend = parsed.get_backend_name()
+    if parsed.drivername == "postgresql":
+        # A bare postgresql:// means psycopg2 to SQLAlchemy 2.0 and psycopg (3) to 2.1: take the
+        # driver that is installed, the `postgres` extra's psycopg2 first.
+        driver = next((name for name in ("psycopg2", "psycopg") if _importable(name)), None)
+        if driver is None:
+            raise StorageError(
+                f"storage {shown!r}: the PostgreSQL driver (psycopg2) is not installed: {_DRIVERS['postgresql']}"
+            )
+        url = parsed.set(drivername=f"postgresql+{driver}").render_as_string(hide_password=False)
+    engine_kwargs: dict[str, Any] = {}
+    if backend in _DRIVERS:
+        # A worker must not hang on an unreachable server, and a pooled connection the server
+        # dropped during a long trial is replaced rather than failing the next write.
+        engine_kwargs["pool_pre_ping"] = True
+        if "connect_timeout" not in parsed.query:
+            engine_kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    callback = {_stale_callback_argument(): _retry_stale_trial(heartbeat)}
+
+    def connect():
+        with warnings.catch_warnings():
+            # heartbeat_interval is marked experimental by Optuna; the sweep relies on it on purpose.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat.interval,
+                grace_period=heartbeat.grace,
+                **callback,
+            )
+
+    try:
+        try:
+            return connect()
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            # Workers on several machines starting at once on an empty database all create Optuna's
+            # tables; the losers of that race see duplicate objects. The tables exist now: again.
+            time.sleep(1.0)
+            return connect()
+    except ImportError as error:
+        install = _DRIVERS.get(backend, f"install the {backend} driver SQLAlchemy names")
+        cause = error.__cause__ if isinstance(error.__cause__, ImportError) else error  # Optuna wraps it
+        missing = f" ({cause.name})" if cause.name else ""
+        raise StorageError(f"storage {shown!r}: the {backend} driver{missing} is not installed: {install}") from None
+    except Exception as error:  # OperationalError and kin: say why, never a traceback
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        raise StorageError(f"storage {shown!r} cannot be opened: {reason}") from None
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def _stale_callback_argument() -> str:
+    """RDBStorage's keyword for the stale-trial callback (renamed in Optuna 4.9)."""
+    import inspect
+
     import optuna
 
-    if url is None:
-        url = f"sqlite:///{(Path(sweep_dir) / DEFAULT_STORAGE_FILE).resolve()}"
-    if url.startswith(("sqlite:", "postgresql", "mysql")):
-        return optuna.storages.RDBStorage(url)
-    raise ValueError(
-        f"storage {url!r}: this build of rigorml opens sqlite:///PATH, postgresql://... and mysql://... URLs"
-    )
+    parameters = inspect.signature(optuna.storages.RDBStorage).parameters
+    return "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in parameters else "failed_trial_callback"
+
+
+def _open_journal(url: str, heartbeat: Heartbeat):
+    path = journal_path(url)
+    try:
+        from optuna.storages.journal import JournalFileBackend
+    except ImportError:
+        raise StorageError(f"storage {url!r}: the journal storage needs Optuna 4.0 or newer: pip install -U optuna") from None
+    try:
+        backend = JournalFileBackend(str(path), lock_obj=_FlockJournalLock(Path(f"{path}.flock")))
+        return _journal_storage_class()(backend, heartbeat)
+    except OSError as error:
+        raise StorageError(f"storage {url!r}: cannot open the journal file {path}: {error.strerror or error}") from None
+
+
+class _FlockJournalLock:
+    """The lock around appends to the journal: ``flock`` on a file beside it.
+
+    Optuna's own journal locks (a symlink or an O_EXCL file, for NFS) are released by renaming the
+    file, and break when a signal lands inside them: an interrupt while waiting removes the lock
+    another process holds, and one inside ``release`` becomes a FileNotFoundError that hides the
+    interrupt. A ``flock`` belongs to an open file descriptor: closing it, or the death of the
+    process, releases it, whatever interrupts what. The journal is for one machine, where ``flock``
+    is reliable; every process writing the file must be rigorml's (the lock file is not Optuna's).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
+
+
+@functools.cache
+def _journal_storage_class():
+    """Optuna's JournalStorage with heartbeats (built on first use: Optuna is imported lazily)."""
+    import optuna
+    from optuna.storages._heartbeat import BaseHeartbeat  # the interface Optuna's optimize loop drives
+    from optuna.trial import TrialState
+
+    class HeartbeatJournalStorage(optuna.storages.JournalStorage, BaseHeartbeat):
+        """The journal storage, with the heartbeats Optuna gives its RDB storage only: a running
+        trial's heartbeat is a system attribute holding the time of its last beat, appended to
+        the journal like any other record. The file is on one machine, so one clock judges."""
+
+        def __init__(self, backend, heartbeat: Heartbeat) -> None:
+            super().__init__(backend)
+            self._heartbeat = heartbeat
+            self._stale_trial_callback = _retry_stale_trial(heartbeat)
+
+        def record_heartbeat(self, trial_id: int) -> None:
+            try:
+                self.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+            except optuna.exceptions.UpdateFinishedTrialError:
+                pass  # another worker judged this trial stale (this process was paused too long)
+
+        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+            deadline = time.time() - self._heartbeat.grace
+            stale = []
+            for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+                beat = trial.system_attrs.get(HEARTBEAT_ATTR)
+                if beat is None:
+                    continue  # started without heartbeats: nothing says whether it is alive
+                started = trial.datetime_start.timestamp() if trial.datetime_start else 0.0
+                if max(beat, started) < deadline:
+                    stale.append(trial._trial_id)
+            return stale
+
+        def get_heartbeat_interval(self) -> int:
+            return self._heartbeat.interval
+
+        def get_heartbeat_stale_trial_callback(self):
+            return self._stale_trial_callback
+
+        def get_failed_trial_callback(self):  # the same, under its name before Optuna 4.9
+            return self._stale_trial_callback
+
+    return HeartbeatJournalStorage
+
+
+def _retry_stale_trial(heartbeat: Heartbeat):
+    """The stale-trial callback: log the failure and queue the same parameters again (Optuna's
+    RetryHeartbeatStaleTrialCallback) as a trial of its own, which trains in its own directory.
+    The queued trial keeps the stale trial's number in the user attribute ``retry_of`` and not its
+    worker or heartbeat, which belong to the dead process."""
+    import copy
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # RetryFailedTrialCallback, before Optuna 4.9
+        retry_class = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+        retry = (retry_class or optuna.storages.RetryFailedTrialCallback)(max_retry=heartbeat.max_retries)
+
+    def retry_stale_trial(study, trial) -> None:
+        attempts = len(trial.system_attrs.get("retry_history", [])) + 1
+        logger = _logger()
+        if attempts > heartbeat.max_retries:
+            logger.warning(
+                f"Trial {trial.number} failed: no heartbeat for {heartbeat.grace} s (its worker was killed or its "
+                f"machine lost); not retried, its configuration was retried {heartbeat.max_retries} time(s) already."
+            )
+        else:
+            logger.warning(
+                f"Trial {trial.number} failed: no heartbeat for {heartbeat.grace} s (its worker was killed or its "
+                f"machine lost); queued again with the same parameters (retry {attempts} of {heartbeat.max_retries})."
+            )
+        queued = copy.deepcopy(trial)
+        queued.user_attrs = {
+            **{key: value for key, value in trial.user_attrs.items() if key not in (WORKER_ATTR, "error")},
+            RETRY_ATTR: trial.number,
+        }
+        queued.system_attrs = {key: value for key, value in trial.system_attrs.items() if key != HEARTBEAT_ATTR}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry(study, queued)
+
+    return retry_stale_trial
+
+
+def _fail_stale_trials(study) -> None:
+    """Fail (and queue again) the study's running trials whose heartbeat stopped."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def _logger():
+    import optuna
+
+    return optuna.logging.get_logger("optuna.rigorml")
+
+
+# --- admission: one worker at a time takes a place in the budget --------------------------------
+
+
+class _FileAdmission:
+    """An exclusive ``flock`` on a file next to the study file (workers on one machine)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            fd, self._fd = self._fd, None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
+class _DatabaseAdmission:
+    """A database lock named after the study (PostgreSQL's advisory lock, MySQL's GET_LOCK), held on
+    a connection of its own: workers on several machines. A worker that dies holding it loses its
+    connection, and the server releases the lock."""
+
+    def __init__(self, engine, lock: str, unlock: str, key) -> None:
+        self.engine, self.lock, self.unlock, self.key = engine, lock, unlock, key
+        self._connection = None
+
+    def acquire(self) -> None:
+        import sqlalchemy
+
+        connection = self.engine.connect()
+        try:
+            connection.execute(sqlalchemy.text(self.lock), {"key": self.key})
+            connection.commit()
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def release(self) -> None:
+        if self._connection is not None:
+            import sqlalchemy
+
+            connection, self._connection = self._connection, None
+            try:
+                connection.execute(sqlalchemy.text(self.unlock), {"key": self.key})
+                connection.commit()
+            finally:
+                connection.close()
+
+
+class _NoAdmission:
+    """For a storage only one process can use (an in-memory SQLite database)."""
+
+    def acquire(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
+def _admission(url: str, storage, study_name: str):
+    """The lock under which a worker decides whether the budget leaves room for one more trial and,
+    if so, starts it: the trial is running (and counted by the others) before the lock is
+    released, so workers deciding at the same moment never overshoot the budget."""
+    if url.startswith(JOURNAL_SCHEME):
+        return _FileAdmission(Path(f"{journal_path(url)}.admission"))
+    import sqlalchemy
+
+    parsed = sqlalchemy.engine.make_url(url)
+    backend = parsed.get_backend_name()
+    digest = hashlib.sha256(f"rigorml-sweep:{study_name}".encode("utf-8")).digest()
+    if backend == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return _NoAdmission()
+        return _FileAdmission(Path(f"{database}.admission"))
+    if backend == "postgresql":
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        return _DatabaseAdmission(storage.engine, "SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)", key)
+    if backend == "mysql":
+        key = f"rigorml:{digest.hex()[:40]}"  # MySQL lock names: 64 characters at most
+        return _DatabaseAdmission(storage.engine, "SELECT GET_LOCK(:key, -1)", "SELECT RELEASE_LOCK(:key)", key)
+    return _NoAdmission()
+
+
+# --- the study -----------------------------------------------------------------------------------
 
 
 def search_fingerprint(resolved: dict) -> str:
@@ -502,26 +986,66 @@ def search_fingerprint(resolved: dict) -> str:
     return spec_hash({**searched, "task": resolved["experiment"]["task"], "sweep": sweep})
 
 
-def open_study(resolved: dict, sweep_dir: str | Path, storage: str | None = None):
+def study_name(resolved: dict) -> str:
+    """The sweep's study name: ``sweep.study_name``, else the experiment's name."""
+    return resolved["sweep"]["study_name"] or resolved["experiment"]["name"]
+
+
+@dataclass
+class _Session:
+    """An opened study with what a worker needs beside it."""
+
+    study: Any
+    storage: Any
+    url: str
+    admission: Any
+
+
+def open_study(
+    resolved: dict,
+    sweep_dir: str | Path,
+    storage: str | None = None,
+    *,
+    workers: int = 1,
+    heartbeat: Heartbeat | None = None,
+    worker_name: str = "0",
+):
     """Create the sweep's study, or load it when it exists (a resumed sweep).
 
     The name is ``sweep.study_name`` (the experiment's name by default), the direction the
     objective's, the sampler and pruner the spec's. ``storage``: a URL overriding
-    ``sweep.storage``; both None means SQLite under ``sweep_dir``.
-    Errors: ValueError when the stored study was started by a different search (another search
-    space, objective, sampler, pruner or base configuration).
+    ``sweep.storage``; both None means a study file under ``sweep_dir`` (:func:`storage_url`:
+    SQLite for one worker, the journal for ``workers`` > 1). ``heartbeat``: see :class:`Heartbeat`.
+    ``worker_name`` seeds the sampler (:func:`worker_seed`): the spec's seed for worker ``"0"`` of
+    a new study, a seed of its own for any other worker or a resumed study.
+    Errors: StorageError when the storage cannot be opened; ValueError when the stored study was
+    started by a different search (another search space, objective, sampler, pruner or base
+    configuration).
     """
+    return _open_session(resolved, sweep_dir, storage, workers=workers, heartbeat=heartbeat, worker_name=worker_name).study
+
+
+def _open_session(resolved, sweep_dir, storage, *, workers, heartbeat, worker_name) -> _Session:
     import optuna
 
     sweep = resolved["sweep"]
-    study = optuna.create_study(
-        storage=open_storage(storage or sweep["storage"], sweep_dir),
-        sampler=build_sampler(sweep, _sampler_seed(resolved)),
-        pruner=build_pruner(sweep, resolved["training"]["epochs"]),
-        study_name=sweep["study_name"] or resolved["experiment"]["name"],
-        direction=sweep["objective"]["direction"],
-        load_if_exists=True,
-    )
+    url = storage_url(storage or sweep["storage"], sweep_dir, workers=workers)
+    opened = open_storage(url, sweep_dir, workers=workers, heartbeat=heartbeat)
+    name = study_name(resolved)
+    try:
+        study = optuna.create_study(
+            storage=opened,
+            sampler=build_sampler(sweep, _sampler_seed(resolved)),
+            pruner=build_pruner(sweep, resolved["training"]["epochs"]),
+            study_name=name,
+            direction=sweep["objective"]["direction"],
+            load_if_exists=True,
+        )
+    except (ValueError, ImportError):
+        raise
+    except Exception as error:  # the database went away between opening and creating
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        raise StorageError(f"storage {display_url(url)!r}: cannot create or load study {name!r}: {reason}") from None
     fingerprint = search_fingerprint(resolved)
     stored = study.user_attrs.get(FINGERPRINT_ATTR)
     if stored is None:
@@ -533,7 +1057,47 @@ def open_study(resolved: dict, sweep_dir: str | Path, storage: str | None = None
         )
     if study.direction.name.lower() != sweep["objective"]["direction"]:
         raise ValueError(f"study {study.study_name!r} is stored with direction {study.direction.name.lower()}")
-    return study
+    seed = worker_seed(_sampler_seed(resolved), worker_name, len(study.get_trials(deepcopy=False)))
+    if seed != _sampler_seed(resolved):
+        study.sampler = build_sampler(sweep, seed)
+    return _Session(study, opened, url, _admission(url, opened, name))
+
+
+def worker_seed(seed: int | None, worker_name: str, started: int) -> int | None:
+    """The sampler seed of one worker: the spec's ``seed`` for worker ``"0"`` of a study with no
+    trial yet (one worker from scratch samples exactly what the spec's seed says), otherwise a
+    seed derived from it, the worker's name and the trials already in the study, so that parallel
+    workers, and a resumed sweep, do not propose the configurations already proposed."""
+    if seed is None or (worker_name == "0" and started == 0):
+        return seed
+    digest = hashlib.sha256(f"{seed}:{worker_name}:{started}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big")  # numpy's RandomState takes 32-bit seeds
+
+
+def load_sweep_study(sweep_dir: str | Path, study_name: str, storage_url: str | None = None):
+    """Load a sweep's study to read it (the report, the analysis), opening no new study file.
+
+    Looks in ``storage_url`` when given; else the study file in ``sweep_dir`` (``study.journal``
+    or ``study.db``); else the storage ``best.json`` records (without its password: the reader's
+    own credentials apply, e.g. ``PGPASSWORD``).
+    Errors: StorageError when there is no study file and no URL, or the storage cannot be
+    opened; KeyError when the storage holds no study of that name.
+    """
+    import optuna
+
+    sweep_dir = Path(sweep_dir)
+    url = storage_url
+    if url is None and not any((sweep_dir / name).is_file() for name in (DEFAULT_JOURNAL_FILE, DEFAULT_STORAGE_FILE)):
+        try:
+            url = json.loads((sweep_dir / BEST_FILE).read_text(encoding="utf-8")).get("storage")
+        except (OSError, ValueError, AttributeError):
+            url = None
+        if not url:
+            raise StorageError(
+                f"{sweep_dir} holds no study file ({DEFAULT_STORAGE_FILE} or {DEFAULT_JOURNAL_FILE}) and no storage "
+                f"URL was given or recorded in {BEST_FILE}"
+            )
+    return optuna.load_study(study_name=study_name, storage=open_storage(url, sweep_dir))
 
 
 def _sampler_seed(resolved: dict) -> int | None:
@@ -564,6 +1128,43 @@ def counted_trials(study) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
 
 
+def _occupancy(study) -> tuple[int, int]:
+    """(trials counted towards the budget, running trials a live worker holds a place for). A running
+    trial no rigorml worker claimed (no ``worker`` attribute: another tool, or a run that predates
+    heartbeats) is not waited for: nothing would ever end it."""
+    from optuna.trial import TrialState
+
+    counted = occupied = 0
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+            counted += 1
+        elif trial.state == TrialState.RUNNING and WORKER_ATTR in trial.user_attrs:
+            occupied += 1
+    return counted, occupied
+
+
+class SweepObserver:
+    """What a sweep reports while it runs; :func:`run_workers` calls it from its polling loop, a
+    one-process :func:`run_sweep` from its own trials. The CLI draws its progress display from it.
+    Every method does nothing here."""
+
+    def opened(self, study, budget: int, counted: int, storage: str, workers: int) -> None:
+        """The study is open (``storage``: its URL, password hidden): ``counted`` of ``budget``
+        trials are done already, ``workers`` processes will run the rest."""
+
+    def trial_started(self, trial) -> None:
+        """``trial`` (an Optuna trial or FrozenTrial) is training now."""
+
+    def trial_finished(self, trial) -> None:
+        """``trial`` (a FrozenTrial) ended: complete, pruned or failed."""
+
+    def note(self, message: str) -> None:
+        """Something the user should know that is not a trial (a worker that exited with an error)."""
+
+    def tick(self) -> None:
+        """Called every :data:`SUPERVISE_POLL_S` while workers run (a display redraws its clock)."""
+
+
 def run_sweep(
     resolved: dict,
     sweep_dir: str | Path,
@@ -571,51 +1172,101 @@ def run_sweep(
     base_dir: str | Path = ".",
     n_trials: int | None = None,
     storage: str | None = None,
+    workers: int = 1,
+    heartbeat: Heartbeat | None = None,
+    observer: SweepObserver | None = None,
+    worker_name: str = "0",
 ):
     """Run (or resume) the resolved spec's sweep in ``sweep_dir`` and return the Optuna study.
 
     Inputs: ``resolved``, the resolved spec (with a ``sweep`` section); ``sweep_dir``, where the
-    study's storage, trial directories and best.json go; ``base_dir``, where the spec's relative
+    study file, trial directories and best.json go; ``base_dir``, where the spec's relative
     data paths and modules are found; ``n_trials``, the trial budget (default ``sweep.n_trials``),
-    counting completed and pruned trials of earlier runs; ``storage``, an Optuna storage URL
-    (default ``sweep.storage``, else SQLite at ``<sweep_dir>/study.db``).
-    Starts at most the trials left in the budget (failed attempts use them up too, so a deterministic
-    failure cannot loop), stops starting trials after ``sweep.timeout_minutes``, and writes
-    best.json atomically when it ends, Ctrl-C included (which then propagates).
-    Errors: ValueError for a spec without a sweep, a study of a different search, or a directory
-    holding trials the study does not know.
-    """
-    import optuna
-    from optuna.trial import TrialState
+    counting completed and pruned trials of earlier runs and of other workers; ``storage``, an
+    Optuna storage URL (default ``sweep.storage``, else a study file in ``sweep_dir``);
+    ``workers``: more than one runs :func:`run_workers` (worker processes on this machine),
+    one trains in this process; ``heartbeat``, see :class:`Heartbeat`; ``observer``, told about
+    trials as they start and end; ``worker_name``, see :func:`worker_seed`.
 
+    A worker starts a trial only while the completed, pruned and running trials leave room in the
+    budget (decided under a lock, so parallel workers never overshoot it); when the room is taken by
+    other workers' running trials it waits, because one of them may fail or go stale and need
+    replacing. It starts at most the trials the budget lacked when it began (failed attempts use
+    them up too, so a deterministic failure cannot loop), stops starting trials after
+    ``sweep.timeout_minutes``, and writes best.json atomically when it ends, Ctrl-C included
+    (which fails the trial in progress, then propagates).
+    Errors: ValueError for a spec without a sweep, a study of a different search, or a directory
+    holding trials the study does not know; StorageError (a ValueError) for a storage that cannot
+    be opened.
+    """
     sweep = resolved.get("sweep")
     if not sweep:
         raise ValueError("the spec has no `sweep` section: nothing to search")
+    if workers > 1:
+        return run_workers(
+            resolved, sweep_dir, workers=workers, base_dir=base_dir, n_trials=n_trials, storage=storage,
+            heartbeat=heartbeat, observer=observer,
+        )  # fmt: skip
+    import optuna
+
     sweep_dir = Path(sweep_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    study = open_study(resolved, sweep_dir, storage)
+    session = _open_session(resolved, sweep_dir, storage, workers=1, heartbeat=heartbeat, worker_name=worker_name)
+    study = session.study
     _check_trial_dirs(study, sweep_dir)
     budget = n_trials if n_trials is not None else sweep["n_trials"]
-    remaining = max(0, budget - counted_trials(study))
+    counted = counted_trials(study)
+    starts = max(0, budget - counted)
+    observer = observer or SweepObserver()
+    observer.opened(study, budget, counted, display_url(session.url), 1)
     timeout = sweep["timeout_minutes"] * 60 if sweep["timeout_minutes"] is not None else None
     quiet, handlers = _FailedTrialsOnOneLine(), optuna.logging.get_logger("optuna").handlers
     for handler in handlers:  # Optuna's own stderr handler: records of every optuna.* logger
         handler.addFilter(quiet)
     try:
-        if remaining:
-            study.optimize(
-                lambda trial: train_trial(trial, resolved, sweep_dir, base_dir=base_dir),
-                n_trials=remaining,
-                timeout=timeout,
-                catch=(Exception,),
-                # Stops this worker once the study holds the budget, counting other workers' trials.
-                callbacks=[optuna.study.MaxTrialsCallback(budget, states=(TrialState.COMPLETE, TrialState.PRUNED))],
-            )
+        if starts:
+            _work(session, resolved, sweep_dir, base_dir, budget, starts, timeout, observer)
     finally:
         for handler in handlers:
             handler.removeFilter(quiet)
-        write_json_atomic(sweep_dir / BEST_FILE, sweep_summary(study, resolved))
+        write_json_atomic(sweep_dir / BEST_FILE, sweep_summary(study, resolved, storage=session.url))
     return study
+
+
+def _work(session: _Session, resolved, sweep_dir, base_dir, budget: int, starts: int, timeout, observer) -> None:
+    """The worker loop of :func:`run_sweep`: take a place in the budget, train, until none is left."""
+    study, admission = session.study, session.admission
+    began = time.monotonic()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def objective(trial) -> float:
+        trial.set_user_attr(WORKER_ATTR, worker)
+        admission.release()  # the trial is running and claimed: the other workers count it now
+        observer.trial_started(trial)
+        return train_trial(trial, resolved, sweep_dir, base_dir=base_dir)
+
+    def finished(study, trial) -> None:
+        observer.trial_finished(trial)
+
+    while starts > 0 and (timeout is None or time.monotonic() - began < timeout):
+        if _stop_requested():
+            # The interrupt was delivered, but code it landed in turned it into another error
+            # (the trial failed with it): stop all the same.
+            raise KeyboardInterrupt("stop requested")
+        admission.acquire()
+        try:
+            _fail_stale_trials(study)
+            counted, occupied = _occupancy(study)
+            if counted >= budget:
+                return
+            room = counted + occupied < budget
+            if room:
+                starts -= 1
+                study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[finished])
+        finally:
+            admission.release()
+        if not room:
+            time.sleep(WAIT_POLL_S)  # the running trials hold the budget; one may fail and free its place
 
 
 class _FailedTrialsOnOneLine(logging.Filter):
@@ -629,9 +1280,340 @@ class _FailedTrialsOnOneLine(logging.Filter):
         return True
 
 
-def sweep_summary(study, resolved: dict) -> dict:
+# --- worker processes ----------------------------------------------------------------------------
+
+
+class SweepWorkersFailed(RuntimeError):
+    """Worker processes exited with an error and the study did not reach its budget."""
+
+
+#: Seconds between the supervisor's looks at the study.
+SUPERVISE_POLL_S = 0.5
+
+#: Seconds an interrupted worker gets to fail its trial and write best.json before it is killed.
+STOP_GRACE_S = 30.0
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: Any
+    log_path: Path
+    log: Any
+
+
+def run_workers(
+    resolved: dict,
+    sweep_dir: str | Path,
+    *,
+    workers: int,
+    base_dir: str | Path = ".",
+    n_trials: int | None = None,
+    storage: str | None = None,
+    heartbeat: Heartbeat | None = None,
+    observer: SweepObserver | None = None,
+    worker_prefix: str = "",
+):
+    """Run (or resume) the sweep on ``workers`` processes on this machine sharing one study, and
+    return the study (as this process sees it at the end).
+
+    The study is opened here first, so that a storage that cannot be opened, or a study of another
+    search, is reported before any worker starts. Without a storage URL the study file is the
+    journal (``study.journal``) unless the sweep directory already holds a ``study.db``. Each worker
+    is a Python process running :func:`run_sweep` (:func:`worker_main`), in a session of its own, with
+    its output in ``<sweep_dir>/worker-<i>.log``; ``worker_prefix`` makes the workers' sampler seeds
+    distinct from those of workers started elsewhere (``rigorml sweep-worker``). While they run, this
+    process reports trials to ``observer`` (default: one log line each) and fails stale trials
+    itself, so that a dead worker's trial is queued again promptly.
+    Ctrl-C (and SIGTERM) interrupts every worker (each fails its trial in progress and writes
+    best.json), kills those that do not stop within :data:`STOP_GRACE_S`, writes best.json and
+    propagates KeyboardInterrupt. Errors: those of :func:`open_study` before any worker starts;
+    SweepWorkersFailed when workers exited with an error and the budget was not reached.
+    """
+    sweep = resolved.get("sweep")
+    if not sweep:
+        raise ValueError("the spec has no `sweep` section: nothing to search")
+    if workers < 1:
+        raise ValueError(f"the number of workers must be at least 1, not {workers}")
+    heartbeat = heartbeat or Heartbeat()
+    observer = observer or _LoggingObserver()
+    sweep_dir = Path(sweep_dir).resolve()
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    session = _open_session(
+        resolved, sweep_dir, storage, workers=workers, heartbeat=heartbeat, worker_name=f"{worker_prefix}supervisor"
+    )
+    study = session.study
+    _check_trial_dirs(study, sweep_dir)
+    budget = n_trials if n_trials is not None else sweep["n_trials"]
+    counted = counted_trials(study)
+    observer.opened(study, budget, counted, display_url(session.url), workers)
+    watch = _TrialWatch(study)
+    started: list[_Worker] = []
+    try:
+        with _sigterm_as_interrupt():
+            if counted < budget:
+                for index in range(workers):
+                    started.append(
+                        _start_worker(resolved, sweep_dir, session.url, base_dir, budget, heartbeat, f"{worker_prefix}{index}", index)
+                    )
+            while any(worker.process.poll() is None for worker in started):
+                _fail_stale_trials(study)
+                watch.report(observer)
+                observer.tick()
+                time.sleep(SUPERVISE_POLL_S)
+            watch.report(observer)
+    except BaseException:
+        _stop_workers(started)
+        with contextlib.suppress(Exception):  # what the workers recorded while stopping
+            watch.report(observer)
+        raise
+    finally:
+        for worker in started:
+            worker.log.close()
+        write_json_atomic(sweep_dir / BEST_FILE, sweep_summary(study, resolved, storage=session.url))
+    failed = [worker for worker in started if worker.process.returncode != 0]
+    if failed:
+        message = "; ".join(
+            f"worker {worker.index} exited with code {worker.process.returncode}: {_last_line(worker.log_path)} "
+            f"(see {worker.log_path})"
+            for worker in failed
+        )
+        if counted_trials(study) < budget:
+            raise SweepWorkersFailed(message)
+        observer.note(message)
+    return study
+
+
+def _start_worker(resolved, sweep_dir: Path, url: str, base_dir, budget: int, heartbeat: Heartbeat, name: str, index: int) -> _Worker:
+    import subprocess
+    import sys
+
+    log_path = sweep_dir / f"worker-{index}.log"
+    log = open(log_path, "a", encoding="utf-8")
+    log.write(f"--- worker {index} ({name}) started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    log.flush()
+    command = [
+        sys.executable, "-c", f"import sys; from {__name__} import worker_main; sys.exit(worker_main(sys.argv[1:]))",
+        "--sweep-dir", str(sweep_dir), "--base-dir", str(Path(base_dir).resolve()),
+        "--trials", str(budget), "--worker-name", name, "--heartbeat", str(heartbeat.interval),
+        "--grace", str(heartbeat.grace), "--max-retries", str(heartbeat.max_retries),
+        "--supervisor", str(os.getpid()),
+    ]  # fmt: skip
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # A session of its own: a Ctrl-C at the terminal reaches the supervisor alone, which
+            # interrupts each worker once.
+            start_new_session=True,
+        )
+        # The storage URL travels with the spec, not on the command line, where `ps` shows a password.
+        process.stdin.write(json.dumps({"resolved": resolved, "storage": url}).encode("utf-8"))
+        process.stdin.close()
+    except BaseException:
+        log.close()
+        raise
+    return _Worker(index, process, log_path, log)
+
+
+def _stop_workers(workers: list[_Worker]) -> None:
+    """SIGINT to every running worker (each fails its trial and writes best.json), then SIGKILL to
+    those still running after :data:`STOP_GRACE_S`."""
+    import signal
+    import subprocess
+
+    alive = [worker for worker in workers if worker.process.poll() is None]
+    for worker in alive:
+        worker.process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_GRACE_S
+    try:
+        for worker in alive:
+            try:
+                worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+    except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
+        for worker in alive:
+            if worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a scheduler stopping the job) is handled like Ctrl-C while the workers run, so that
+    they are stopped with the supervisor rather than left running."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1][:300] if lines else "no output"
+
+
+class _TrialWatch:
+    """Which trials of a study the observer was told about: polled, it reports the new ones."""
+
+    def __init__(self, study) -> None:
+        self.study = study
+        self.finished = {trial.number for trial in study.get_trials(deepcopy=False) if trial.state.is_finished()}
+        self.running: set[int] = set()
+
+    def report(self, observer: SweepObserver) -> None:
+        from optuna.trial import TrialState
+
+        for trial in self.study.get_trials(deepcopy=False):
+            if trial.state == TrialState.RUNNING and trial.number not in self.running:
+                self.running.add(trial.number)
+                observer.trial_started(trial)
+            elif trial.state.is_finished() and trial.number not in self.finished:
+                self.finished.add(trial.number)
+                self.running.discard(trial.number)
+                observer.trial_finished(trial)
+
+
+class _LoggingObserver(SweepObserver):
+    """One log line per finished trial (Optuna's handler: standard error), for ``sweep.py``."""
+
+    def opened(self, study, budget: int, counted: int, storage: str, workers: int) -> None:
+        _logger().info(f"Study {study.study_name}: {counted} of {budget} trial(s) done; {workers} worker(s) on {storage}.")
+
+    def trial_finished(self, trial) -> None:
+        _logger().info(f"Trial {trial.number} {describe_trial(trial)}.")
+
+    def note(self, message: str) -> None:
+        _logger().warning(message)
+
+
+def describe_trial(trial) -> str:
+    """How a finished trial ended, in words: ``complete, value 0.93``, ``pruned at epoch 2``,
+    ``failed: TrainingDiverged: ...``; with the worker that trained it and the trial it retried."""
+    from optuna.trial import TrialState
+
+    if trial.state == TrialState.COMPLETE:
+        text = f"complete, value {trial.value:.6g}"
+    elif trial.state == TrialState.PRUNED:
+        steps = sorted(trial.intermediate_values)
+        text = f"pruned at epoch {steps[-1]}" if steps else "pruned"
+    else:
+        text = f"failed: {failure_reason(trial)}"
+    if RETRY_ATTR in trial.user_attrs:
+        text += f" (retry of trial {trial.user_attrs[RETRY_ATTR]})"
+    if WORKER_ATTR in trial.user_attrs:
+        text += f" [{trial.user_attrs[WORKER_ATTR]}]"
+    return text
+
+
+def failure_reason(trial) -> str:
+    """Why a failed trial failed: the error its training raised, or, with none recorded, that its
+    worker stopped without a word (killed, or its heartbeat lost)."""
+    return trial.user_attrs.get("error") or "no error recorded: its worker stopped (killed, or its heartbeat was lost)"
+
+
+def worker_main(argv: list[str] | None = None) -> int:
+    """A worker process of :func:`run_workers`: reads the resolved spec and the storage URL (JSON:
+    ``{"resolved": ..., "storage": ...}``) from standard input and runs :func:`run_sweep` in one
+    process on that storage.
+    Exit codes: 0 done, 1 an error (its message on standard error), 130 interrupted."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="rigorml-sweep-worker", description="One worker of a sweep (started by run_workers).")
+    parser.add_argument("--sweep-dir", required=True)
+    parser.add_argument("--base-dir", default=".")
+    parser.add_argument("--trials", type=int, required=True)
+    parser.add_argument("--worker-name", default="0")
+    parser.add_argument("--heartbeat", type=int, default=Heartbeat.interval)
+    parser.add_argument("--grace", type=int, default=Heartbeat.grace)
+    parser.add_argument("--max-retries", type=int, default=Heartbeat.max_retries)
+    parser.add_argument("--supervisor", type=int, help="the pid of run_workers' process: stop when it dies")
+    args = parser.parse_args(argv)
+    try:
+        _stop_with_supervisor(args.supervisor)
+        given = json.load(sys.stdin)
+        heartbeat = Heartbeat(args.heartbeat, args.grace, args.max_retries)
+        run_sweep(
+            given["resolved"], args.sweep_dir, base_dir=args.base_dir, n_trials=args.trials, storage=given["storage"],
+            heartbeat=heartbeat, worker_name=args.worker_name,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"worker {args.worker_name}: interrupted", file=sys.stderr, flush=True)
+        return 130
+    except Exception as error:
+        if os.environ.get("RIGORML_DEBUG"):
+            raise
+        print(f"worker {args.worker_name}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+#: Set in a worker process when it is told to stop (SIGINT, SIGTERM) or its supervisor is gone.
+_STOP = threading.Event()
+
+#: The pid of a worker process's supervisor (None outside worker processes).
+_SUPERVISOR: int | None = None
+
+
+def _stop_requested() -> bool:
+    return _STOP.is_set() or (_SUPERVISOR is not None and os.getppid() != _SUPERVISOR)
+
+
+def _stop_with_supervisor(supervisor: int | None) -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt (the trial in progress is failed and recorded) and
+    are remembered, so that the worker stops even where the interrupt was turned into another error.
+    On Linux the kernel sends SIGTERM when the supervisor dies (a worker runs in a session of its
+    own, so nothing else would stop it): a killed ``rigorml sweep`` leaves no worker training."""
+    global _SUPERVISOR
+    import signal
+    import sys
+
+    def interrupt(signum, frame):
+        _STOP.set()
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    _SUPERVISOR = supervisor
+    if supervisor is None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != supervisor:  # it died before the request was made
+        raise KeyboardInterrupt("the supervisor is gone")
+
+
+# --- the summary ---------------------------------------------------------------------------------
+
+
+def sweep_summary(study, resolved: dict, *, storage: str | None = None) -> dict:
     """What best.json holds: the study, the objective, the best trial (number, value, parameters,
-    directory; None before any trial completes) and the trials by state, with failures' errors."""
+    directory, the worker that trained it; None before any trial completes), the trials by state,
+    the failures (error, and the trial that retried it), and the storage (``storage``, a URL,
+    recorded without its password)."""
     import optuna
     from optuna.trial import TrialState
 
@@ -639,6 +1621,7 @@ def sweep_summary(study, resolved: dict) -> dict:
     trials = study.get_trials(deepcopy=False)
     counts = {state.name.lower(): sum(t.state == state for t in trials) for state in TrialState}
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
+    retried_as = {t.user_attrs[RETRY_ATTR]: t.number for t in trials if RETRY_ATTR in t.user_attrs}
     best = None
     if complete:
         pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
@@ -648,12 +1631,14 @@ def sweep_summary(study, resolved: dict) -> dict:
             "value": chosen.value,
             "params": trial_params(chosen, sweep["parameters"]),
             "run_dir": trial_dir(".", chosen.number).as_posix(),
+            "worker": chosen.user_attrs.get(WORKER_ATTR),
         }
     return {
         "study_name": study.study_name,
         "objective": dict(sweep["objective"]),
         "search_sha256": search_fingerprint(resolved),
         "seed": trial_seed(resolved),
+        "storage": storage_record(storage) if storage is not None else None,
         "best": best,
         "trials": {
             "total": len(trials),
@@ -663,6 +1648,8 @@ def sweep_summary(study, resolved: dict) -> dict:
             "running": counts["running"],
         },
         "failures": [
-            {"trial": t.number, "error": t.user_attrs.get("error")} for t in trials if t.state == TrialState.FAIL
+            {"trial": t.number, "error": failure_reason(t), "retried_as": retried_as.get(t.number)}
+            for t in trials
+            if t.state == TrialState.FAIL
         ],
     }

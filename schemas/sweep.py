@@ -159,7 +159,13 @@ class FinalValidation(StrictModel):
 class Sweep(StrictModel):
     """Hyperparameter search with Optuna."""
 
-    format: Literal["rigorml"] = Field("rigorml", description="Spec dialect of this section.")
+    format: Literal["rigorml"] = Field(
+        "rigorml",
+        description=(
+            "Dialect of this section: `rigorml` (this form). A section with `format: wandb` is a W&B sweep "
+            "configuration, converted to this form when the spec is loaded (docs/wandb-sweeps.md)."
+        ),
+    )
     method: Literal["tpe", "random", "grid", "cmaes", "bayes"] = Field(
         "tpe", description="Sampler: TPE (default; `bayes` is an alias for W&B users), random, grid, CMA-ES."
     )
@@ -182,7 +188,120 @@ class Sweep(StrictModel):
     )
     study_name: str | None = Field(None, description="Study name; fixed (default: the experiment name) so resumes find it.")
     storage: Annotated[str | None, AfterValidator(checks.storage_url)] = Field(
-        None, description="Optuna storage URL; default: SQLite under the run directory. PostgreSQL for many machines."
+        None, description=(
+            "Optuna storage URL; default: SQLite in the sweep directory for one worker, Optuna's journal file for "
+            "several on one machine. `postgresql://...` for workers on many machines, `journal:PATH` for a chosen file."
+        )
     )
     workers: int = Field(1, ge=1, description="Parallel worker processes.")
     final_validation: FinalValidation = Field(default_factory=FinalValidation, description="Multi-seed held-out validation of the best config.")
+
+
+# --- the W&B dialect ------------------------------------------------------------------------------
+#
+# `sweep: {format: wandb, ...}` is a W&B sweep configuration. It never reaches `Sweep`: the loader
+# converts it first (rigorml.schemas.wandb_sweep, which checks its keys and values without pydantic).
+# These models describe its shape for the editors' JSON Schema only (`sweep` is `Sweep` or
+# `WandbSweep` there); a test keeps their keys equal to the converter's.
+
+WandbDistribution = Literal[
+    "constant",
+    "categorical",
+    "categorical_w_probabilities",
+    "int_uniform",
+    "uniform",
+    "q_uniform",
+    "log_uniform",
+    "log_uniform_values",
+    "q_log_uniform",
+    "q_log_uniform_values",
+    "inv_log_uniform",
+    "inv_log_uniform_values",
+    "normal",
+    "q_normal",
+    "log_normal",
+    "q_log_normal",
+    "beta",
+    "q_beta",
+]
+
+
+class WandbParameter(StrictModel):
+    """A W&B sweep parameter: `values`, `value`, a distribution with its settings, or nested `parameters`."""
+
+    distribution: WandbDistribution | None = Field(
+        None,
+        description=(
+            "W&B distribution; when left out, W&B's inference: `values` -> categorical, `value` -> constant, "
+            "integer `min`/`max` -> int_uniform, other `min`/`max` -> uniform. `log_uniform` takes natural-log "
+            "exponents (searches exp(min)..exp(max)); `log_uniform_values` takes the values."
+        ),
+    )
+    values: list[Any] | None = Field(None, description="The choices (categorical).")
+    value: Any = Field(None, description="A constant.")
+    probabilities: list[float] | None = Field(
+        None, description="W&B's weight of each value; Optuna samples values equally often (warning HPO016)."
+    )
+    min: float | None = Field(None, description="Lower bound (an exponent for log_uniform, q_log_uniform, inv_log_uniform).")
+    max: float | None = Field(None, description="Upper bound (an exponent for log_uniform, q_log_uniform, inv_log_uniform).")
+    mu: float | None = Field(None, description="Mean of a (log-)normal prior (default 0); searched as mu +- 2 sigma (warning HPO016).")
+    sigma: float | None = Field(None, description="Standard deviation of a (log-)normal prior (default 1).")
+    q: float | None = Field(None, description="Quantisation step of a `q_` distribution (default 1): W&B returns round(X / q) * q.")
+    a: float | None = Field(None, description="Beta prior's alpha (default 1); searched uniformly on [0, 1].")
+    b: float | None = Field(None, description="Beta prior's beta (default 1); searched uniformly on [0, 1].")
+    parameters: "dict[str, WandbParameter] | None" = Field(
+        None, description="Nested parameters; `training: {parameters: {epochs: ...}}` sets `training.epochs`."
+    )
+
+
+class WandbMetric(StrictModel):
+    """The metric a W&B sweep optimises."""
+
+    name: str = Field(description="Metric name, `{split}/{metric}` (`val/loss`); `val_loss`-style names are read as `val/loss`.")
+    goal: Literal["minimize", "maximize"] = Field("minimize", description="Whether smaller or larger is better.")
+    target: float | None = Field(None, description="W&B stops starting runs once a run reaches it; not used by rigorml.")
+    impute: Literal["latest", "best", "worst"] | None = Field(None, description="W&B's score for failed runs; not used by rigorml.")
+    impute_while_running: Literal["latest", "best", "worst", "false"] | None = Field(
+        None, description="W&B's score for running runs; not used by rigorml."
+    )
+
+
+class WandbEarlyTerminate(StrictModel):
+    """W&B's hyperband early termination; runs as rigorml's `asha` pruner (one bracket of successive halving)."""
+
+    type: Literal["hyperband"] = Field(description="W&B's early termination: hyperband.")
+    min_iter: int | None = Field(None, ge=1, description="First band (epochs); bands at min_iter * eta^k.")
+    max_iter: int | None = Field(None, ge=1, description="Last iteration; with `s`, bands at max_iter / eta^i for i = s..1.")
+    s: int | None = Field(None, ge=1, description="Number of bands below `max_iter`.")
+    eta: float = Field(3, gt=1, description="Keep the top 1/eta of runs at each band (a whole number for Optuna).")
+    strict: bool | None = Field(None, description="W&B's stricter comparison; Optuna compares the value reported at the rung.")
+
+
+class WandbSweep(StrictModel):
+    """A W&B sweep configuration, converted to rigorml's sweep section when the spec is loaded (docs/wandb-sweeps.md)."""
+
+    format: Literal["wandb"] = Field(description="This section is a W&B sweep configuration.")
+    method: Literal["grid", "random", "bayes"] = Field(description="Search strategy; `bayes` runs as TPE.")
+    metric: WandbMetric | None = Field(None, description="The metric to optimise (`bayes` and early termination need it).")
+    parameters: dict[str, WandbParameter] = Field(
+        min_length=1, description="Search space, keyed by dotted spec path (`training.optimizer.lr`) or nested."
+    )
+    early_terminate: WandbEarlyTerminate | None = Field(None, description="Early termination; none: every trial runs to the end.")
+    run_cap: int | None = Field(None, ge=1, description="Most runs: rigorml's `n_trials`.")
+    name: str | None = Field(None, description="Sweep name: rigorml's `study_name`.")
+    description: str | None = Field(None, description="Text description (not part of the study).")
+    program: str | None = Field(None, description="W&B's training script; not used: trials train the spec's model.")
+    command: list[Any] | None = Field(None, description="W&B's command line; not used: trials train the spec's model.")
+    project: str | None = Field(None, description="W&B project; not used: trials are tracked by `tracking`.")
+    entity: str | None = Field(None, description="W&B entity; not used (WANDB_ENTITY chooses it for the W&B backend).")
+    controller: dict[str, Any] | None = Field(None, description="W&B agent setting; not used.")
+    job: str | None = Field(None, description="W&B Launch job; not used.")
+    image_uri: str | None = Field(None, description="W&B Launch image; not used.")
+    apiVersion: str | None = Field(None, description="W&B configuration version; not used.")
+    kind: str | None = Field(None, description="W&B configuration kind; not used.")
+    sampler: Sampler | None = Field(None, description="rigorml sampler options (W&B has none).")
+    storage: Annotated[str | None, AfterValidator(checks.storage_url)] = Field(None, description="rigorml: Optuna storage URL.")
+    workers: int | None = Field(None, ge=1, description="rigorml: parallel worker processes.")
+    final_validation: FinalValidation | None = Field(None, description="rigorml: multi-seed held-out validation of the best config.")
+    timeout_minutes: float | None = Field(None, gt=0, description="rigorml: stop starting trials after this many minutes.")
+    study_name: str | None = Field(None, description="rigorml: study name (instead of W&B `name`).")

@@ -14,8 +14,9 @@ class SqliteParallelWorkers(SpecRule):
     severity = Severity.WARNING
     message = "parallel workers on SQLite storage"
     doc = RuleDoc(
-        what="Flags a sweep with `workers` > 1 whose storage is SQLite: `storage` unset (SQLite by default) or "
-        "`sqlite:///...`.",
+        what="Flags a sweep with `workers` > 1 whose storage is an explicit `sqlite:///...` URL. (With `storage` "
+        "unset, `rigorml sweep` keeps one worker's study in SQLite and several workers' in Optuna's journal "
+        "file, `study.journal`, so the default is fine.)",
         why=(
             "SQLite allows one writer at a time and locks the whole database file for each write. Parallel "
             "workers report intermediate values every epoch, so they queue on the lock, time out with 'database "
@@ -23,7 +24,7 @@ class SqliteParallelWorkers(SpecRule):
             "Optuna's journal storage (`journal:PATH`) handles several processes on one machine, and PostgreSQL "
             "several machines."
         ),
-        example="sweep:\n  workers: 4",
+        example="sweep:\n  workers: 4\n  storage: sqlite:///runs/study.db",
         instead="sweep:\n  workers: 4\n  storage: journal:runs/study.log",
         reference="Hyperparameter Optimization > Preferred Stack: 'Optuna (default): TPE + Hyperband pruner, SQLite "
         "storage for persistence'; 'Ray Tune: when distributed across machines'",
@@ -32,16 +33,11 @@ class SqliteParallelWorkers(SpecRule):
     )
     VALID = (
         BASE + "sweep:\n" + _LR,
+        BASE + "sweep:\n  workers: 4\n" + _LR,
         BASE + "sweep:\n  workers: 4\n  storage: journal:runs/study.log\n" + _LR,
         BASE + "sweep:\n  workers: 8\n  storage: postgresql://optuna@db/studies\n" + _LR,
     )
     INVALID = (
-        Invalid(
-            BASE + "sweep:\n  workers: 4\n" + _LR,
-            line=10,
-            col=12,
-            message="journal:PATH",
-        ),
         Invalid(
             BASE + "sweep:\n  workers: 2\n  storage: sqlite:///runs/study.db\n" + _LR,
             line=11,
@@ -55,14 +51,12 @@ class SqliteParallelWorkers(SpecRule):
         if sweep is None or sweep.workers <= 1:
             return
         storage = sweep.storage
-        if storage is not None and not storage.startswith("sqlite:///"):
+        if storage is None or not storage.startswith("sqlite:"):
             return
-        where = ("sweep", "storage") if storage is not None else ("sweep", "workers")
-        what = f"`{storage}`" if storage is not None else "the default SQLite storage"
         yield self.at(
             ctx,
-            where,
-            f"{sweep.workers} parallel workers on {what}: SQLite serialises writers and locks under concurrent "
+            ("sweep", "storage"),
+            f"{sweep.workers} parallel workers on `{storage}`: SQLite serialises writers and locks under concurrent "
             "trials ('database is locked'); use `journal:PATH` (one machine) or PostgreSQL (many machines)",
             hint="`storage: journal:runs/study.log`",
         )
