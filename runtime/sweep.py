@@ -731,14 +731,15 @@ def _open_journal(url: str, heartbeat: Heartbeat):
     except ImportError:
         raise StorageError(f"storage {url!r}: the journal storage needs Optuna 4.0 or newer: pip install -U optuna") from None
     try:
-        backend = JournalFileBackend(str(path), lock_obj=_FlockJournalLock(Path(f"{path}.flock")))
+        backend = JournalFileBackend(str(path), lock_obj=_Flock(Path(f"{path}.flock")))
         return _journal_storage_class()(backend, heartbeat)
     except OSError as error:
         raise StorageError(f"storage {url!r}: cannot open the journal file {path}: {error.strerror or error}") from None
 
 
-class _FlockJournalLock:
-    """The lock around appends to the journal: ``flock`` on a file beside it.
+class _Flock:
+    """An exclusive ``flock`` on a file: the lock around appends to the journal, and the admission
+    of workers on one machine (Optuna's ``BaseJournalFileLock`` interface: ``acquire``/``release``).
 
     Optuna's own journal locks (a symlink or an O_EXCL file, for NFS) are released by renaming the
     file, and break when a signal lands inside them: an interrupt while waiting removes the lock
@@ -876,35 +877,6 @@ def _logger():
 # --- admission: one worker at a time takes a place in the budget --------------------------------
 
 
-class _FileAdmission:
-    """An exclusive ``flock`` on a file next to the study file (workers on one machine)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        import fcntl
-
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            import fcntl
-
-            fd, self._fd = self._fd, None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
-
-
 class _DatabaseAdmission:
     """A database lock named after the study (PostgreSQL's advisory lock, MySQL's GET_LOCK), held on
     a connection of its own: workers on several machines. A worker that dies holding it loses its
@@ -953,7 +925,7 @@ def _admission(url: str, storage, study_name: str):
     if so, starts it: the trial is running (and counted by the others) before the lock is
     released, so workers deciding at the same moment never overshoot the budget."""
     if url.startswith(JOURNAL_SCHEME):
-        return _FileAdmission(Path(f"{journal_path(url)}.admission"))
+        return _Flock(Path(f"{journal_path(url)}.admission"))
     import sqlalchemy
 
     parsed = sqlalchemy.engine.make_url(url)
@@ -963,7 +935,7 @@ def _admission(url: str, storage, study_name: str):
         database = parsed.database
         if not database or database == ":memory:" or database.startswith("file:"):
             return _NoAdmission()
-        return _FileAdmission(Path(f"{database}.admission"))
+        return _Flock(Path(f"{database}.admission"))
     if backend == "postgresql":
         key = int.from_bytes(digest[:8], "big", signed=True)
         return _DatabaseAdmission(storage.engine, "SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)", key)
