@@ -13,8 +13,11 @@
 * the environment the runs recorded in ``run.json`` (what all runs share, and what differs between
   them) and their git state (commit, dirty, the ``git.diff`` each kept);
 * a hyperparameter sweep when one was run under the root or its project (``sweeps/<study>/``:
-  ``best.json`` and the Optuna study in ``study.db``): every trial, and parameter importances
-  (fANOVA, seeded) when there are enough completed trials to compute them.
+  ``best.json`` and the Optuna study): every trial, the post-search analysis of
+  :mod:`rigorml.runtime.sweep_analysis` (fANOVA and PED-ANOVA importances, the sensitivity of the
+  objective to each parameter; each with the reason when there are too few trials), a parallel-
+  coordinates plot, and the final validation of the best configuration over fresh seeds on the
+  test split (``final.json``, :mod:`rigorml.runtime.sweep_final`) when it ran.
 
 ``write_report(report, out_dir)`` writes ``report.json``, ``report.md`` and ``report.html``, each
 atomically. The HTML page is one self-contained file: inline CSS, no script, the plots embedded as
@@ -302,7 +305,12 @@ def _sweep_files(root: Path) -> list[Path]:
 
 
 def _sweep_record(root: Path, sweep_dir: Path, resolved: dict, notes: list[str]) -> dict:
-    """A sweep's best.json, and its trials and parameter importances from the Optuna study."""
+    """A sweep's best.json, its trials from the Optuna study, the post-search analysis
+    (:func:`rigorml.runtime.sweep_analysis.analyze_study`: importances and sensitivities) and the
+    final validation (``final.json``) when it ran."""
+    from .sweep_analysis import ANALYSIS_FILE, analyze_study
+    from .sweep_final import FINAL_FILE, FINAL_FORMAT
+
     best = _read_json(sweep_dir / "best.json") or {}
     where = sweep_dir.relative_to(root).as_posix()
     record: dict[str, Any] = {
@@ -316,10 +324,20 @@ def _sweep_record(root: Path, sweep_dir: Path, resolved: dict, notes: list[str])
         "trials": [],
         "importances": None,
         "importance_note": None,
+        "analysis": None,
+        "final": None,
     }
+    final = _read_json(sweep_dir / FINAL_FILE)
+    if isinstance(final, dict) and final.get("format") == FINAL_FORMAT and final.get("enabled"):
+        record["final"] = final
     study = _load_study(sweep_dir, record["study_name"], resolved, notes, where)
     if study is None:
-        record["importance_note"] = "the Optuna study could not be opened"
+        stored = _read_json(sweep_dir / ANALYSIS_FILE)
+        if isinstance(stored, dict) and isinstance(stored.get("importances"), dict):
+            record["analysis"] = stored  # what the sweep analysed when it ended
+            record["importances"], record["importance_note"] = _fanova_view(stored)
+        else:
+            record["importance_note"] = "the Optuna study could not be opened"
         return record
     for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
         intermediate = sorted(trial.intermediate_values.items())
@@ -333,45 +351,41 @@ def _sweep_record(root: Path, sweep_dir: Path, resolved: dict, notes: list[str])
                 "last_intermediate": intermediate[-1][1] if intermediate else None,
             }
         )
-    record["importances"], record["importance_note"] = _importances(study)
+    if resolved.get("sweep"):
+        record["analysis"] = analyze_study(study, resolved)
+        record["importances"], record["importance_note"] = _fanova_view(record["analysis"])
+    else:
+        record["importance_note"] = "the configuration has no sweep section: the study is not analysed"
     return record
 
 
 def _load_study(sweep_dir: Path, study_name: str | None, resolved: dict, notes: list[str], where: str):
-    import optuna
+    """The sweep's study, read where the sweep keeps it (:func:`rigorml.runtime.sweep.load_sweep_study`:
+    its study file, else the storage best.json records, else the spec's ``sweep.storage``, which may
+    carry the credentials best.json leaves out); None, with a note, when it cannot be read."""
+    from .sweep import load_sweep_study
 
-    database = sweep_dir / "study.db"
-    url = f"sqlite:///{database}" if database.is_file() else (resolved.get("sweep") or {}).get("storage")
-    if not url or not study_name:
-        notes.append(f"Sweep {where}: no study.db next to best.json and no sweep.storage: only best.json is shown.")
+    if not study_name:
+        notes.append(f"Sweep {where}: best.json names no study: only best.json is shown.")
         return None
-    try:
-        return optuna.load_study(study_name=study_name, storage=url)
-    except Exception as exc:  # a storage Optuna cannot open is a note, not a failed report
-        notes.append(f"Sweep {where}: the study {study_name} cannot be opened ({type(exc).__name__}: {exc}).")
-        return None
+    spec_storage = (resolved.get("sweep") or {}).get("storage")
+    problem = ""
+    for url in (None, spec_storage) if spec_storage else (None,):
+        try:
+            return load_sweep_study(sweep_dir, study_name, url)
+        except Exception as exc:  # a storage Optuna cannot open is a note, not a failed report
+            problem = f"{type(exc).__name__}: {exc}"
+    notes.append(f"Sweep {where}: the study {study_name} cannot be opened ({problem}).")
+    return None
 
 
-def _importances(study) -> tuple[dict | None, str | None]:
-    """fANOVA importances (seeded: the same study gives the same numbers), or None and why."""
-    import warnings
-
-    import optuna
-    from optuna.importance import FanovaImportanceEvaluator
-    from optuna.trial import TrialState
-
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if len(complete) < 2:
-        return None, f"parameter importances need at least 2 completed trials ({len(complete)} completed)"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            importances = optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
-    except Exception as exc:  # e.g. every trial sampled the same values
-        return None, f"parameter importances could not be computed ({type(exc).__name__}: {exc})"
-    if not importances:
-        return None, "parameter importances could not be computed (no parameter varied)"
-    return {name: float(value) for name, value in importances.items()}, "fANOVA (optuna.importance, seed 0)"
+def _fanova_view(analysis: dict) -> tuple[dict | None, str | None]:
+    """The fANOVA importances of an analysis, and what they are (or why there are none)."""
+    fanova = (analysis.get("importances") or {}).get("fanova") or {}
+    if fanova.get("values"):
+        seed = (fanova.get("settings") or {}).get("seed")
+        return dict(fanova["values"]), f"fANOVA (optuna.importance, seed {seed})"
+    return None, fanova.get("note") or "parameter importances could not be computed"
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -446,12 +460,19 @@ def render_markdown(report: dict) -> str:
     for sweep in _sweep_views(report, figures=False):
         lines += ["", f"## Sweep {_md(sweep['title'])}", ""]
         lines += [f"- {_md(item)}" for item in sweep["facts"]]
-        if sweep["importances"]:
-            lines += ["", "| parameter | importance |", "|---|---:|"]
-            lines += [f"| {_md(name)} | {_md(value)} |" for name, value in sweep["importances"]]
+        for title, table in (("Parameter importances", sweep["importances"]), ("Sensitivity", sweep["sensitivity"])):
+            if table["rows"]:
+                lines += ["", f"### {title}", "", _md(table["caption"]), ""]
+                lines += _md_table(table["header"], table["rows"])
         if sweep["trials"]["rows"]:
-            lines += ["", "| " + " | ".join(sweep["trials"]["header"]) + " |", "|" + "---|" * len(sweep["trials"]["header"])]
-            lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in sweep["trials"]["rows"]]
+            lines += [""] + _md_table(sweep["trials"]["header"], sweep["trials"]["rows"])
+        final = sweep["final"]
+        if final:
+            lines += ["", f"### Final validation: {_md(final['headline'])}", ""]
+            lines += [f"- {_md(item)}" for item in final["facts"]]
+            lines += [""] + _md_table(final["metrics"]["header"], final["metrics"]["rows"])
+            lines += [""] + _md_table(final["runs"]["header"], final["runs"]["rows"])
+            lines += [f"- {_md(note)}" for note in final["notes"]]
 
     environment = _environment_rows(report)
     lines += ["", "## Environment", ""]
@@ -475,6 +496,11 @@ def render_markdown(report: dict) -> str:
         lines += [f"- {_md(note)}" for note in report["notes"]]
     lines += ["", f"_rigorml {_md(report['rigorml_version'])} report ({report['format']})._"]
     return "\n".join(lines) + "\n"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_md(cell) for cell in header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
 
 
 # --- HTML -----------------------------------------------------------------------------------------
@@ -694,8 +720,13 @@ def _sweep_views(report: dict, figures) -> list[dict]:
         else:
             facts.append("best: no trial completed")
         facts += [f"trial {f['trial']} failed: {f['error']}" for f in sweep["failures"]]
-        if sweep["importance_note"] and not sweep["importances"]:
+        analysis = sweep.get("analysis")
+        if analysis is None and sweep["importance_note"]:
             facts.append(sweep["importance_note"])
+        for method in ((analysis or {}).get("importances") or {}).values():
+            if not method.get("values") and method.get("note"):
+                facts.append(f"{method['method']}: {method['note']}")
+        facts += (analysis or {}).get("notes") or []
         names = sorted({name for trial in sweep["trials"] for name in trial["params"]})
         trials = {
             "header": ["trial", "state", "value", "last reported (epoch)", *names],
@@ -710,13 +741,116 @@ def _sweep_views(report: dict, figures) -> list[dict]:
                 for t in sweep["trials"]
             ],
         }
-        importances = [(name, f"{value:.3f}") for name, value in (sweep["importances"] or {}).items()]
-        view = {"title": sweep["study_name"] or sweep["dir"], "facts": facts, "trials": trials, "importances": importances,
-                "importance_method": sweep["importance_note"] if sweep["importances"] else None}  # fmt: skip
+        view = {
+            "title": sweep["study_name"] or sweep["dir"],
+            "facts": facts,
+            "trials": trials,
+            "importances": _importance_table(sweep),
+            "sensitivity": _sensitivity_table(sweep),
+            "final": _final_view(sweep.get("final"), sweep["best"]),
+        }
         if figures:
             view["figures"] = figures.sweep(sweep)
         views.append(view)
     return views
+
+
+def _importance_table(sweep: dict) -> dict:
+    """Both importances side by side (each method's shares sum to 1), the parameter with the larger
+    of its two shares first."""
+    analysis = sweep.get("analysis") or {}
+    methods = analysis.get("importances") or {}
+    fanova, ped = (methods.get("fanova") or {}), (methods.get("ped_anova") or {})
+    if analysis:
+        shares = {"fANOVA": fanova.get("values") or {}, "PED-ANOVA": ped.get("values") or {}}
+    else:  # a report of a study analysed before PED-ANOVA existed: fANOVA alone
+        shares = {"fANOVA": sweep["importances"] or {}}
+    names = sorted({name for values in shares.values() for name in values},
+                   key=lambda name: (-max(values.get(name, 0.0) for values in shares.values()), name))  # fmt: skip
+    rows = [[name, *(_formatted(values.get(name), ".3f") for values in shares.values())] for name in names]
+    caption = "Each method's importances sum to 1; completed trials only."
+    if fanova:
+        caption += (
+            f" fANOVA: the share of the objective's variance each parameter explains on its own (random forest, seed "
+            f"{(fanova.get('settings') or {}).get('seed')}, {fanova.get('trials')} trials)"
+            + (f"; {fanova['note']}." if fanova.get("note") and fanova.get("values") else ".")
+        )
+    if ped:
+        quantile = (ped.get("settings") or {}).get("target_quantile", 0.1)
+        caption += (
+            f" PED-ANOVA: how far each parameter's distribution among the top {quantile:.0%} of trials "
+            f"({ped.get('top_trials')} of {ped.get('trials')}) differs from all of them"
+            + (f"; {ped['note']}." if ped.get("note") and ped.get("values") else ".")
+        )
+    return {"header": ["parameter", *shares], "rows": rows, "caption": caption, "names": names, "shares": shares}
+
+
+def _sensitivity_table(sweep: dict) -> dict:
+    """One row per searched parameter: the rank statistic with the objective, its p-value, which
+    values go with a better objective, and why nothing was computed where nothing was."""
+    analysis = sweep.get("analysis") or {}
+    parameters = (analysis.get("sensitivity") or {}).get("parameters") or {}
+    rows = []
+    for name, s in parameters.items():
+        if s["test"] == "spearman":
+            test, statistic = "Spearman", "-" if s.get("rho") is None else f"rho {_signed(s['rho'])}"
+            better = {"higher": "higher values", "lower": "lower values"}.get(s.get("better_with"), "-")
+        else:
+            test = "Kruskal-Wallis"
+            statistic = "-" if s.get("h") is None else f"H {_formatted(s['h'], '.3f')}, ε² {_formatted(s['epsilon_squared'], '.3f')}"
+            better = "-" if s.get("better_with") is None else f"{s['better_with']} (best median)"
+        rows.append([name, test, str(s["n"]), statistic, _p(s.get("p_value")), better, s.get("note") or ""])
+    objective = analysis.get("objective") or sweep["objective"]
+    caption = (
+        f"How {objective.get('metric', 'the objective')} moves with each parameter over the completed trials: Spearman's "
+        "rank correlation for numbers (categoricals of numbers ordered by value), Kruskal-Wallis across the values "
+        "of other categoricals (ε² = H / (n - 1)). A direction with a large p-value is noise."
+    )
+    return {"header": ["parameter", "test", "trials", "statistic", "p", "better with", "note"], "rows": rows, "caption": caption}
+
+
+def _final_view(final: dict | None, best_now: dict | None) -> dict | None:
+    """The final validation (final.json): the best configuration over fresh seeds on the held-out
+    split; a note when the sweep's best trial (``best_now``, best.json) has changed since."""
+    if not final:
+        return None
+    notes = list(final.get("notes") or [])
+    if best_now and best_now.get("trial") != final["best"]["trial"]:
+        notes.insert(0, f"This validates trial {final['best']['trial']}, but the sweep's best is now trial "
+                        f"{best_now.get('trial')}: run the final validation again.")  # fmt: skip
+    level = _percent(final["confidence"])
+    metric = final["objective"]["metric"]
+    summary = final.get("summary") or {}
+    best = final["best"]
+    params = ", ".join(f"{key} = {json.dumps(value)}" for key, value in best["params"].items())
+    headline = (
+        f"{metric} {_num(summary.get('mean'))} (sd {_num(summary.get('sd'))}, {level} CI "
+        f"{_interval(summary.get('ci'), signed=False)}) over {summary.get('n', 0)} seeds"
+        if summary else f"{metric}: no run reported it"
+    )
+    facts = [
+        f"best trial {best['trial']} ({params}): {final['objective']['tuned_metric']} {_num(_number(best['value']))} on the "
+        f"{final['tuning_split']} split at seed {best.get('seed')}, the split it was chosen on",
+        f"retrained over {len(final['seeds'])} fresh seeds ({', '.join(map(str, final['seeds']))}): {final['seed_rule']}",
+        f"evaluated on the {final['split']} split only; mean, sample sd and t interval over seeds",
+    ]
+    metrics = {
+        "header": ["metric", "n", "mean", "sd", f"{level} CI", "median", "IQM", "per seed (seed: value)"],
+        "rows": [
+            [name + (" (objective)" if name == metric else ""), str(m["n"]), _num(m["mean"]), _num(m["sd"]),
+             _interval(m["ci"], signed=False), _num(m["median"]), _num(m["iqm"]),
+             ", ".join(f"{r['seed']}: {_num(r['metrics'][name])}" for r in final["runs"] if name in r["metrics"])]  # fmt: skip
+            for name, m in final["metrics"].items()
+        ],
+    }
+    runs = {
+        "header": ["seed", "run", "status", "epochs", metric],
+        "rows": [
+            [str(r["seed"]), r["run_dir"], r["status"] or "-", _text(r["epochs"]), _num(_number(r["metrics"].get(metric)))]
+            for r in final["runs"]
+        ],
+    }
+    return {"headline": headline, "facts": facts, "metrics": metrics, "runs": runs, "notes": notes}
 
 
 # --- plots ----------------------------------------------------------------------------------------
@@ -925,10 +1059,13 @@ class _Figures:
         trials = [t for t in sweep["trials"] if t["state"] in ("complete", "pruned")]
         if trials:
             figures.append(self._sweep_history(sweep, trials))
-        if sweep["importances"]:
-            figures.append(self._importances(sweep))
+        table = _importance_table(sweep)
+        if table["rows"]:
+            figures.append(self._importances(sweep, table))
         complete = [t for t in trials if t["state"] == "complete" and _number(t["value"]) is not None]
         names = sorted({name for t in complete for name in t["params"]})
+        if len(complete) >= 2 and names:
+            figures.append(self._parallel(sweep, complete, names))
         if complete and names:
             figures.append(self._slices(sweep, complete, names))
         return figures
@@ -967,21 +1104,85 @@ class _Figures:
         alt = f"Optimisation history of {len(trials)} trials of {metric}."
         return self._render(draw, "Optimisation history", caption, alt)
 
-    def _importances(self, sweep: dict) -> dict:
-        items = sorted(sweep["importances"].items(), key=lambda item: item[1])
+    def _importances(self, sweep: dict, table: dict) -> dict:
+        methods = list(table["shares"])
+        names = list(reversed(table["names"]))  # the largest at the top
+        shares = {method: [table["shares"][method].get(name, 0.0) for name in names] for method in methods}
+        colours = ("#1f77b4", "#ff7f0e")
 
         def draw():
-            figure = self._figure(6.0, 1.0 + 0.4 * len(items))
+            figure = self._figure(6.5, 1.2 + 0.45 * len(names) * max(1, len(methods)) ** 0.5)
             ax = figure.add_subplot()
             ax.grid(axis="y", visible=False)
-            ax.barh(range(len(items)), [value for _, value in items], color="#1f77b4", height=0.6)
-            ax.set_yticks(range(len(items)), [name for name, _ in items])
-            ax.set_xlabel("importance (fraction of the objective's variance)")
+            height = 0.8 / len(methods)
+            for k, method in enumerate(methods):
+                offsets = [i + (k - (len(methods) - 1) / 2) * height for i in range(len(names))]
+                ax.barh(offsets, shares[method], height=height * 0.9, color=colours[k % len(colours)], label=method)
+            ax.set_yticks(range(len(names)), names)
+            ax.set_xlabel("importance (each method's shares sum to 1)")
             ax.set_title("Parameter importances")
+            if len(methods) > 1:
+                ax.legend(fontsize=8, loc="lower right")
             return figure
 
-        alt = "Parameter importances: " + ", ".join(f"{name} {value:.3f}" for name, value in reversed(items))
-        return self._render(draw, "Parameter importances", f"{sweep['importance_note']}, over the completed trials.", alt)
+        alt = "Parameter importances. " + "; ".join(
+            f"{method}: " + ", ".join(f"{row[0]} {row[1 + k]}" for row in table["rows"]) for k, method in enumerate(methods)
+        )
+        return self._render(draw, "Parameter importances", table["caption"], alt)
+
+    def _parallel(self, sweep: dict, complete: list[dict], names: list[str]) -> dict:
+        objective = sweep["objective"]
+        metric = objective.get("metric", "objective")
+        maximise = objective.get("direction", "maximize") == "maximize"
+        parameters = sweep["parameters"]
+        values = [_number(t["value"]) for t in complete]
+        scales = [_parallel_axis(parameters.get(name) or {}, [t["params"].get(name) for t in complete]) for name in names]
+        low, high = min(values), max(values)
+
+        def draw():
+            from matplotlib import colormaps
+            from matplotlib.cm import ScalarMappable
+            from matplotlib.colors import Normalize
+            from matplotlib.ticker import FuncFormatter
+
+            figure = self._figure(max(6.0, 1.9 * (len(names) + 1) + 1.2), 3.8)
+            ax = figure.add_subplot()
+            ax.grid(visible=False)
+            for side in ("left", "bottom"):
+                ax.spines[side].set_visible(False)
+            cmap = colormaps["viridis" if maximise else "viridis_r"]  # better is always the light end
+            norm = Normalize(vmin=low, vmax=high if high > low else low + 1.0)
+            span = (high - low) or 1.0
+            order = sorted(range(len(complete)), key=lambda i: values[i] if maximise else -values[i])  # best drawn last
+            for i in order:
+                trial = complete[i]
+                ys = [scale(trial["params"].get(name)) for name, (scale, _) in zip(names, scales)]
+                ys.append((values[i] - low) / span if high > low else 0.5)
+                points = [(x, y) for x, y in enumerate(ys) if y is not None]  # a conditional not sampled: skipped
+                ax.plot([x for x, _ in points], [y for _, y in points], color=cmap(norm(values[i])),
+                        linewidth=1.3, alpha=0.85, marker="o", markersize=2.5)  # fmt: skip
+            ticks = [labels for _, labels in scales] + [[(0.0, f"{low:.4g}"), (1.0, f"{high:.4g}")] if high > low else [(0.5, f"{low:.4g}")]]
+            for x, labels in enumerate(ticks):
+                ax.axvline(x, color="#57606a", linewidth=0.8, zorder=0)
+                for y, label in labels:
+                    ax.annotate(label, xy=(x, y), xytext=(4, 0), textcoords="offset points", fontsize=7.5, va="center", ha="left", color="#24292f")
+            ax.set_xticks(range(len(names) + 1), [*names, metric], fontsize=8)
+            ax.set_xlim(-0.15, len(names) + 0.6)
+            ax.set_ylim(-0.06, 1.06)
+            ax.set_yticks([])
+            bar = figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.04, pad=0.01)
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+            bar.set_label(metric)
+            ax.set_title(f"Parallel coordinates ({'maximise' if maximise else 'minimise'} {metric})")
+            return figure
+
+        caption = (
+            f"Every completed trial as a line through its parameter values (each axis spans the parameter's search "
+            f"range, log-scaled for log-uniform ones; categoricals evenly spaced; a conditional parameter a trial did "
+            f"not sample is skipped) to its {metric}, coloured by {metric}: the lighter the line, the better the trial."
+        )
+        alt = f"Parallel coordinates of {len(complete)} completed trials over {', '.join(names)} and {metric}."
+        return self._render(draw, "Parallel coordinates", caption, alt)
 
     def _slices(self, sweep: dict, complete: list[dict], names: list[str]) -> dict:
         metric = sweep["objective"].get("metric", "objective")
@@ -1013,6 +1214,43 @@ class _Figures:
 
     def _colour(self, arm: str) -> str:
         return _arm_colour(self.arm_index.get(arm, len(self.arm_index)))
+
+
+def _parallel_axis(parameter: dict, sampled: list):
+    """How a parameter's values sit on a parallel-coordinates axis: ``(scale, labels)``, where
+    ``scale(value)`` is in [0, 1] (None for a trial that did not sample it) and ``labels`` are
+    ``(position, text)`` pairs. Numbers span the search range (``low``/``high``; the sampled range
+    without one), on a log scale for log distributions; categoricals are evenly spaced, in order of
+    value when they are all numbers, else in the spec's order."""
+    present = [value for value in sampled if value is not None]
+    distribution = parameter.get("distribution")
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present)
+    if distribution == "categorical" or not numeric:
+        from .sweep_analysis import choice_label
+
+        values = list(parameter.get("values") or [])
+        if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            values = sorted(values)
+        choices = [choice_label(v) for v in values]
+        choices += sorted({choice_label(v) for v in present} - set(choices))
+        spread = max(1, len(choices) - 1)
+        position = {label: (i / spread if len(choices) > 1 else 0.5) for i, label in enumerate(choices)}
+        return (lambda value: None if value is None else position.get(choice_label(value))), [(position[c], c) for c in choices]
+    log = distribution in ("log_uniform", "int_log")
+    low = parameter.get("low", min(present) if present else 0.0)
+    high = parameter.get("high", max(present) if present else 1.0)
+    if log and (low <= 0 or min(present, default=1.0) <= 0):
+        log = False
+    forward = math.log10 if log else float
+    lo, hi = forward(low), forward(high)
+
+    def scale(value):
+        if value is None:
+            return None
+        return (forward(value) - lo) / (hi - lo) if hi > lo else 0.5
+
+    labels = [(0.0, f"{low:.3g}"), (1.0, f"{high:.3g}")] if hi > lo else [(0.5, f"{low:.3g}")]
+    return scale, labels
 
 
 # --- small helpers --------------------------------------------------------------------------------

@@ -451,7 +451,9 @@ def test_sweep_py_imports_only_the_standard_library_at_the_top():
     assert top == {"argparse", "hashlib", "json", "sys", "pathlib"}
     inner = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module.startswith("rigorml")]
     assert [(node.module, [a.name for a in node.names]) for node in inner] == [
-        ("rigorml.runtime.sweep", ["BEST_FILE", "run_sweep"])
+        ("rigorml.runtime.sweep", ["BEST_FILE", "run_sweep"]),
+        ("rigorml.runtime.sweep_analysis", ["analyse_sweep"]),
+        ("rigorml.runtime.sweep_final", ["run_final_validation"]),
     ]
 
 

@@ -112,10 +112,14 @@ def html(run_root) -> str:
 
 def figure_count(report: dict) -> int:
     """The plots the page must hold: a forest plot, one distribution per metric, one learning curve
-    per logged metric name, and the sweep's history, importances and per-parameter plots."""
+    per logged metric name, and the sweep's history, importances (fANOVA and PED-ANOVA in one plot,
+    when either could be computed), parallel coordinates (2 or more completed trials) and
+    per-parameter plots."""
     curves = {name for run in report["runs"] for name in run["curves"]}
     sweep = report["sweeps"][0]
-    return 1 + len(report["evaluation"]["metrics"]) + len(curves) + 2 + (sweep["importances"] is not None)
+    importances = any(method["values"] for method in sweep["analysis"]["importances"].values())
+    complete = sum(t["state"] == "complete" for t in sweep["trials"])
+    return 1 + len(report["evaluation"]["metrics"]) + len(curves) + 2 + importances + (complete >= 2)
 
 
 # --- rigorml run -----------------------------------------------------------------------------------

@@ -515,8 +515,16 @@ def test_the_generated_sweep_py_runs_the_sweep_and_prints_the_best_configuration
     assert f"best: trial {best['best']['trial']}, val/f1_macro = " in done.stdout
     assert f"  training.optimizer.lr: {json.dumps(best['best']['params']['training.optimizer.lr'])}" in done.stdout
     assert f"  data.loader.batch_size: {best['best']['params']['data.loader.batch_size']}" in done.stdout
+    # After the search: the analysis, then the best configuration at 5 fresh seeds on test.
+    sweep_dir = project / "sweeps" / "sweep-test"
+    analysis = json.loads((sweep_dir / "analysis.json").read_text())
+    assert set(analysis["sensitivity"]["parameters"]) == {"training.optimizer.lr", "data.loader.batch_size"}
+    final = json.loads((sweep_dir / "final.json").read_text())
+    assert final["split"] == "test" and len(final["seeds"]) == 5 and final["best"]["trial"] == best["best"]["trial"]
+    assert final["summary"]["metric"] == "test/f1_macro" and final["summary"]["n"] == 5
+    assert f"final validation: test/f1_macro = {final['summary']['mean']:.4g}" in done.stdout
 
-    again = run_script(project, "--trials", "3", "--sweep-dir", str(project / "sweeps" / "sweep-test"))
+    again = run_script(project, "--trials", "3", "--no-final-validation", "--sweep-dir", str(sweep_dir))
     assert again.returncode == 0, again.stderr
     resumed = json.loads((project / "sweeps" / "sweep-test" / BEST_FILE).read_text())
     assert resumed["trials"]["total"] == 3  # the stored study went on from its two trials
@@ -552,7 +560,7 @@ def test_ctrl_c_stops_the_generated_sweep_cleanly_and_a_rerun_resumes(tmp_path):
     assert best["trials"]["failed"] == 1 and best["failures"][0]["error"].startswith("KeyboardInterrupt")
     assert "Traceback" not in err
 
-    resumed = run_script(project, "--trials", "1")
+    resumed = run_script(project, "--trials", "1", "--no-final-validation")
     assert resumed.returncode == 0, resumed.stderr
     trials = json.loads((sweep_dir / BEST_FILE).read_text())["trials"]
     assert (trials["complete"], trials["failed"]) == (1, 1)
