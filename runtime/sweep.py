@@ -1581,6 +1581,30 @@ def _stop_with_supervisor(supervisor: int | None) -> None:
 # --- the summary ---------------------------------------------------------------------------------
 
 
+
+def trial_counts(trials) -> dict:
+    """The trials by state, as best.json and analysis.json count them: ``total``, ``complete``,
+    ``pruned``, ``failed``, ``running``."""
+    from optuna.trial import TrialState
+
+    states = [trial.state for trial in trials]
+    return {
+        "total": len(trials),
+        "complete": states.count(TrialState.COMPLETE),
+        "pruned": states.count(TrialState.PRUNED),
+        "failed": states.count(TrialState.FAIL),
+        "running": states.count(TrialState.RUNNING),
+    }
+
+
+def finished_trials(trials) -> list:
+    """The completed trials with a finite value: those a best trial, an importance or a
+    sensitivity is computed from."""
+    from optuna.trial import TrialState
+
+    return [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
+
+
 def sweep_summary(study, resolved: dict, *, storage: str | None = None) -> dict:
     """What best.json holds: the study, the objective, the best trial (number, value, parameters,
     directory, the worker that trained it; None before any trial completes), the trials by state,
@@ -1591,8 +1615,7 @@ def sweep_summary(study, resolved: dict, *, storage: str | None = None) -> dict:
 
     sweep = resolved["sweep"]
     trials = study.get_trials(deepcopy=False)
-    counts = {state.name.lower(): sum(t.state == state for t in trials) for state in TrialState}
-    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
+    complete = finished_trials(trials)
     retried_as = {t.user_attrs[RETRY_ATTR]: t.number for t in trials if RETRY_ATTR in t.user_attrs}
     best = None
     if complete:
@@ -1612,13 +1635,7 @@ def sweep_summary(study, resolved: dict, *, storage: str | None = None) -> dict:
         "seed": trial_seed(resolved),
         "storage": storage_record(storage) if storage is not None else None,
         "best": best,
-        "trials": {
-            "total": len(trials),
-            "complete": counts["complete"],
-            "pruned": counts["pruned"],
-            "failed": counts["fail"],
-            "running": counts["running"],
-        },
+        "trials": trial_counts(trials),
         "failures": [
             {"trial": t.number, "error": failure_reason(t), "retried_as": retried_as.get(t.number)}
             for t in trials

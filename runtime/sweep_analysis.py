@@ -79,19 +79,15 @@ def analyze_study(study, resolved: dict) -> dict:
     ``p_value``, ``better_with`` and ``note``), and ``notes``.
     Errors: ValueError when ``resolved`` has no sweep section.
     """
-    from optuna.trial import TrialState
+    from .sweep import finished_trials, trial_counts
 
     sweep = resolved.get("sweep")
     if not sweep:
         raise ValueError("the spec has no `sweep` section: there is no study to analyse")
     objective = dict(sweep["objective"])
     trials = study.get_trials(deepcopy=False)
-    used = [
-        trial
-        for trial in trials
-        if trial.state == TrialState.COMPLETE and trial.value is not None and math.isfinite(trial.value)
-    ]
-    counts = {state.name.lower(): sum(trial.state == state for trial in trials) for state in TrialState}
+    used = finished_trials(trials)
+    counts = trial_counts(trials)
     searched = {name: p for name, p in sweep["parameters"].items() if p["distribution"] != "constant"}
     notes = []
     if counts["pruned"]:
@@ -103,14 +99,7 @@ def analyze_study(study, resolved: dict) -> dict:
         "format": ANALYSIS_FORMAT,
         "study_name": study.study_name,
         "objective": objective,
-        "trials": {
-            "total": len(trials),
-            "complete": counts["complete"],
-            "pruned": counts["pruned"],
-            "failed": counts["fail"],
-            "running": counts["running"],
-            "used": len(used),
-        },
+        "trials": {**counts, "used": len(used)},
         "importances": {
             "fanova": fanova_importances(study, used, searched),
             "ped_anova": ped_anova_importances(study, used, searched),

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,7 +50,6 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "examples" / "quickstart.yaml"
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 #: The quickstart made small and quiet: few epochs, no git state, environment or system samples.
 SMALL = (
@@ -445,31 +443,6 @@ def test_a_study_with_too_few_trials_is_reported_with_the_reasons(searched, tmp_
     html = render_html(rebuilt)
     assert "Parallel coordinates" not in html and "Parameter importances" not in html
     assert sweep["final"] is None and "Final validation" not in html
-
-
-@pytest.fixture
-def chromium():
-    """Debian's headless Chromium driven by its chromedriver, as tests/test_report.py drives it."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER}: apt-get install -y chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium: pip install -c constraints.txt selenium")
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="rigorml-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1000"):  # fmt: skip
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_the_sweep_section_renders_in_chromium(chromium, searched, report):
