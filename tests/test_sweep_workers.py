@@ -238,7 +238,7 @@ def test_a_worker_killed_mid_trial_has_its_trial_failed_and_retried_and_no_compl
 
 def test_sweep_with_two_workers_shares_a_journal_study_on_one_machine(tmp_path):
     spec = write_spec(tmp_path, n_trials=4)
-    done = rigorml("sweep", spec, "--workers", "2", "--no-final-validation", cwd=tmp_path)
+    done = rigorml("sweep", spec, "--workers", "2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     sweep_dir = tmp_path / "runs" / "workers-test" / "sweeps" / "workers-test"
     assert (sweep_dir / "study.journal").is_file() and not (sweep_dir / "study.db").exists()
@@ -251,6 +251,13 @@ def test_sweep_with_two_workers_shares_a_journal_study_on_one_machine(tmp_path):
     assert best["trials"]["complete"] == 4
     assert f"best: trial {best['best']['trial']}, val/f1_macro = " in done.stdout
     assert "[4/4] trial " in done.stderr  # the progress lines (no terminal: no bar)
+    # After the search: the analysis of the journal study, then the best configuration at fresh
+    # seeds on the test split.
+    analysis = json.loads((sweep_dir / "analysis.json").read_text(encoding="utf-8"))
+    assert analysis["trials"]["used"] == 4 and "training.optimizer.lr" in analysis["sensitivity"]["parameters"]
+    final = json.loads((sweep_dir / "final.json").read_text(encoding="utf-8"))
+    assert final["split"] == "test" and final["best"]["trial"] == best["best"]["trial"] and final["summary"]["n"] == 5
+    assert f"final validation: test/f1_macro = {final['summary']['mean']:.4g}" in done.stdout
 
 
 def test_ctrl_c_stops_the_sweep_and_its_workers_and_a_rerun_resumes_to_the_budget(tmp_path):
