@@ -18,7 +18,7 @@
 The p-value comes from the declared test, applied as declared (:data:`IMPLEMENTED_TESTS`): the
 paired bootstrap at ``evaluation.bootstrap.level``, resampling examples within seeds through each
 metric's example-level form (:mod:`rigorml.runtime.example_level`); where that cannot be done (a
-metric without such a form, such as COCO mAP) or a test is undefined, each comparison's ``test``
+metric without such a form, such as AUPRC) or a test is undefined, each comparison's ``test``
 entry and ``notes`` say what ran instead and why.
 
 ``write_evaluation(result, path)`` writes ``evaluation.json`` atomically and ``evaluation.md`` (the
@@ -780,7 +780,7 @@ def _bootstrap(comparison, seeds, t_values, c_values, plan: _Plan, runs: list[_R
     of variation), through the metric's example-level form (:mod:`rigorml.runtime.example_level`).
     ``examples`` is its one-seed case: with several seeds, leaving the seed variation out would
     make the interval too narrow, so seeds are resampled too. A metric without an example-level
-    form (COCO mAP...), or whose form does not reproduce the registry's value on some run, is
+    form (AUPRC...), or whose form does not reproduce the registry's value on some run, is
     bootstrapped over seeds, and the ``note`` says why."""
     from .stats.bootstrap import paired_bootstrap, paired_two_level_bootstrap
 
@@ -837,17 +837,36 @@ def _example_level_inputs(comparison, seeds, t_values, c_values, task: str, runs
         for seed, run_scores, registry in zip(seeds, per_seed_scores, registry_values):
             try:
                 values = form.per_run(y_true, run_scores)
+                value = form_value(form, values, y_true)
             except (ValueError, ExampleFormError) as error:
                 return f"its per-example form failed on {comparison[arm]}/seed-{seed} ({error})"
-            value = form_value(form, values)
             if value is not None and not math.isclose(value, registry, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE):
                 return (
                     f"its per-example form gives {value!r} on {comparison[arm]}/seed-{seed}, where the registry "
                     f"computes {registry!r}"
                 )
             inputs.append(values)
-        stacked.append(np.stack(inputs))
-    return form, stacked[0], stacked[1]
+        stacked.append(inputs)
+    if form.kind == "coco":  # detections padded to one shape over the runs of both arms
+        stacked = _pad_detections(stacked)
+    return form, np.stack(stacked[0]), np.stack(stacked[1])
+
+
+def _pad_detections(arms: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """Each run's detections [images, d, 6] padded with padding rows (label -1, which every metric
+    skips) to the largest d over the runs of both arms, so that they stack."""
+    from .metrics_tasks import PADDING_LABEL
+
+    width = max(run.shape[1] for runs in arms for run in runs)
+    padded = []
+    for runs in arms:
+        out = []
+        for run in runs:
+            extra = np.zeros((run.shape[0], width - run.shape[1], run.shape[2]))
+            extra[..., -1] = PADDING_LABEL
+            out.append(np.concatenate([run, extra], axis=1))
+        padded.append(out)
+    return padded
 
 
 def _mcnemar(comparison, seeds, runs: list[_Run], alternative: str):

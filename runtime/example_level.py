@@ -17,13 +17,19 @@ way to get the metric of a resample without recomputing it from scratch B times.
   (:class:`rigorml.runtime.stats.bootstrap.SummedMetric`): perplexity (exp of the summed negative
   log-likelihood over the summed target tokens, one row per sequence), corpus BLEU (SacreBLEU's
   clipped n-gram matches and totals, hypothesis and closest-reference lengths, one row per text),
-  RMSE (squared errors) and R^2 (squared errors and the centred targets).
+  RMSE (squared errors) and R^2 (squared errors and the centred targets);
+* ``coco``: COCO box mAP (``map``, ``map_50``, ``map_75``) as a
+  :class:`rigorml.runtime.stats.bootstrap.WeightedMetric`: each run's detections are matched to the
+  ground truth once with pycocotools, and a resample's mAP is pycocotools' accumulation with each
+  image counted as often as it was drawn (:mod:`rigorml.runtime.stats._coco`: exact, up to score
+  ties between different detections); the per-run input is the saved detections, padded by the
+  evaluation to one shape over runs.
 
 Each per-run function reproduces the registry's own computation example by example (the same
 libraries, the same input checks); :func:`form_value` gives the metric back from the per-example
 form, and the evaluation checks it against the registry's value for every run before trusting the
 form (float32 computations in the registry agree to float32 precision). The metrics without a form
-(COCO mAP, AUPRC, BERTScore) come back as the reason, which the evaluation reports in the
+(AUPRC, BERTScore) come back as the reason, which the evaluation reports in the
 comparison's note when it falls back to a bootstrap over seeds.
 """
 
@@ -35,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..schemas.vocabulary import parse_metric
-from .stats.bootstrap import SummedMetric
+from .stats.bootstrap import SummedMetric, WeightedMetric
 from .stats._metric_cells import CONFUSION_METRICS
 
 #: Relative and absolute tolerance between a form's value on all examples and the registry's: the
@@ -51,11 +57,12 @@ class ExampleFormError(RuntimeError):
 class ExampleForm:
     """How one metric is resampled example by example.
 
-    ``kind``: ``labels``, ``auroc``, ``mean`` or ``sums``; ``bootstrap_metric``: what
+    ``kind``: ``labels``, ``auroc``, ``mean``, ``sums`` or ``coco``; ``bootstrap_metric``: what
     :func:`rigorml.runtime.stats.bootstrap.paired_two_level_bootstrap` takes as ``metric`` (the
-    metric's name, ``"mean"``, or a :class:`SummedMetric`); ``per_run(y_true, scores)``: one run's
-    input to the bootstrap, from its saved ``y_true`` and ``scores`` (labels (n,), the scores,
-    per-example values (n,) or per-example columns (n, r)).
+    metric's name, ``"mean"``, a :class:`SummedMetric` or a :class:`WeightedMetric`);
+    ``per_run(y_true, scores)``: one run's input to the bootstrap, from its saved ``y_true`` and
+    ``scores`` (labels (n,), the scores, per-example values (n,), per-example columns (n, r), or
+    the detections (images, detections, 6)).
     """
 
     metric: str
@@ -106,19 +113,21 @@ def example_form(metric: str, task: str) -> ExampleForm | str:
                 "BERTScore's per-text scores are not saved, and recomputing them needs the model "
                 "once per run; no resampled form is implemented for it"
             )
-    if task == "detection":
-        return (
-            "COCO mAP matches detections to ground truth over all images and interpolates "
-            "precision over recall per class and IoU threshold, so it is neither a mean nor a "
-            "function of sums over images; recomputing it with pycocotools for every resample "
-            "(B per seed and arm) would take hours"
-        )
+    if task == "detection" and name in COCO_MAP:
+        return ExampleForm(metric, "coco", COCO_MAP[name], _detections)
     return f"{metric} on {task} has no example-level form here"
 
 
-def form_value(form: ExampleForm, values: np.ndarray) -> float | None:
-    """The metric on all examples from one run's per-example form (``mean``, ``sums``); None for
-    ``labels`` and ``auroc``, whose fast paths are exact by construction (tested)."""
+def form_value(form: ExampleForm, values: np.ndarray, y_true: np.ndarray | None = None) -> float | None:
+    """The metric on all examples from one run's per-example form (``mean``, ``sums``, and
+    ``coco``, which needs the run's ``y_true``: its weighted accumulation with every weight 1); None
+    for ``labels`` and ``auroc``, whose fast paths are exact by construction (tested). Errors:
+    ValueError for a ``coco`` form without ``y_true``."""
+    if form.kind == "coco":
+        if y_true is None:
+            raise ValueError(f"{form.metric}: the coco form's value needs the ground truth (y_true)")
+        metric = form.bootstrap_metric
+        return float(metric.value(metric.prepare(y_true, values), np.ones((1, len(values))))[0])
     values = np.asarray(values, dtype=np.float64)
     if form.kind == "mean":
         return float(values.mean())
@@ -356,3 +365,31 @@ def _bleu(sums: np.ndarray, n: int) -> np.ndarray:
 
 
 BLEU = SummedMetric("bleu", _bleu)
+
+
+# --- detection ------------------------------------------------------------------------------------
+
+
+def _detections(y_true, scores) -> np.ndarray:
+    """The saved detections as float64, checked as the registry checks them."""
+    from .metrics_tasks import _detection_arrays
+
+    return _detection_arrays(y_true, scores)[1]
+
+
+def _coco_map(name: str) -> WeightedMetric:
+    def prepare(y_true, detections):
+        from .stats._coco import coco_matches
+
+        return coco_matches(y_true, detections)
+
+    def value(matches, counts: np.ndarray) -> np.ndarray:
+        from .stats._coco import weighted_map
+
+        return weighted_map(matches, counts, name)
+
+    return WeightedMetric(name, prepare, value)
+
+
+#: COCO box mAP of image-weighted resamples, by the registry's metric name.
+COCO_MAP = {name: _coco_map(name) for name in ("map", "map_50", "map_75")}

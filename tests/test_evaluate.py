@@ -481,10 +481,11 @@ def test_perplexity_comparisons_resample_sequences_within_seeds(tmp_path):
     assert comparison["favours"] == "treatment" and comparison["direction"] == "lower is better"
 
 
-def test_detection_map_is_bootstrapped_over_seeds_and_says_why(tmp_path):
+def test_detection_map_comparisons_resample_images_within_seeds(tmp_path):
+    pytest.importorskip("pycocotools")
     from rigorml.runtime.metrics import pad_per_image
 
-    resolved = task_spec("detection", "map_50", [], ["map_50"])
+    resolved = task_spec("detection", "map_50", ["map"], ["map_50", "map"])
     truth = pad_per_image([[[10, 10, 50, 50, 0]], [[20, 20, 60, 70, 1], [5, 5, 15, 15, 0]], [[0, 0, 30, 30, 1]]] * 3, 5)
 
     def scores(arm, seed):
@@ -495,9 +496,12 @@ def test_detection_map_is_bootstrapped_over_seeds_and_says_why(tmp_path):
 
     write_task_runs(tmp_path, resolved, truth, scores)
     result = evaluate_experiment(resolved, tmp_path)
-    (comparison,) = result["comparisons"]
-    assert comparison["test"]["level"] == "seeds" and "resampled" not in comparison["test"]
-    assert "COCO mAP" in comparison["test"]["note"] and "over seeds only" in comparison["test"]["note"]
+    for comparison in result["comparisons"]:
+        test = comparison["test"]
+        assert (test["level"], test["resampled"]) == ("seeds_x_examples", "coco") and test.get("note") is None
+        assert test["estimate"] == pytest.approx(comparison["mean"], rel=1e-12, abs=1e-12)  # the number the report shows
+        assert comparison["ci_method"] == "paired bootstrap (percentile, seeds x examples)"
+    assert not any("over seeds only" in note for note in result["notes"])
 
 
 def test_a_per_example_form_that_disagrees_with_the_registry_falls_back_to_seeds(tmp_path, monkeypatch):

@@ -150,12 +150,29 @@ def test_exact_match_of_token_sequences_is_per_sequence():
 
 @pytest.mark.parametrize(
     "metric, task, why",
-    [("map", "detection", "neither a mean nor a function of sums"), ("map_50", "detection", "would take hours"),
-     ("auprc", "classification", "not a mean or a function of sums")],
+    [("auprc", "classification", "not a mean or a function of sums"), ("bertscore_f1", "generation", "not saved")],
 )  # fmt: skip
 def test_metrics_without_a_form_say_why(metric, task, why):
     reason = example_form(metric, task)
     assert isinstance(reason, str) and why in reason
+
+
+@pytest.mark.parametrize("metric", ["map", "map_50", "map_75"])
+def test_detection_forms_are_image_weighted_coco_map_giving_the_registry_value(metric):
+    pytest.importorskip("pycocotools")
+    from rigorml.runtime.metrics import pad_per_image
+
+    rng = np.random.default_rng(4)
+    truth = pad_per_image([[[10, 10, 50, 50, 0]], [[20, 20, 60, 70, 1], [5, 5, 15, 15, 0]], []] * 3, 5)
+    real = truth[..., -1] != -1
+    boxes = truth[..., :4] + np.where(real[..., None], 3 * rng.random(truth[..., :4].shape), 0)
+    found = np.concatenate([boxes, rng.random(truth.shape[:2])[..., None], truth[..., 4:]], axis=2)
+    form = example_form(metric, "detection")
+    assert form.kind == "coco" and form.bootstrap_metric.name == metric
+    detections = form.per_run(truth, found)
+    assert form_value(form, detections, truth) == pytest.approx(_registry(metric, "detection", truth, found), abs=1e-12)
+    with pytest.raises(ValueError, match="needs the ground truth"):
+        form_value(form, detections)
 
 
 # --- on resamples: the sums forms are the registry on the resampled data ----------------------------

@@ -30,7 +30,9 @@ What is computed from the counts, for a block of resamples at once:
   per-example columns): ``counts @ columns``, the resampled sums, then the function;
 * a confusion metric: ``counts @ indicators``, the confusion margins (:mod:`._metric_cells`);
 * AUROC: the Mann-Whitney statistic, one pass over each row of counts with the cells sorted by
-  score once (:mod:`._ranks`; the numba kernel of :mod:`._kernels` on a CPU).
+  score once (:mod:`._ranks`; the numba kernel of :mod:`._kernels` on a CPU);
+* a :class:`WeightedMetric` (COCO mAP, :mod:`._coco`): its function of the (rows, n) counts over
+  the examples, with what it needs prepared once per arm.
 
 Resamples are drawn in cache-sized blocks of about :data:`BLOCK_ELEMENTS` random numbers (bounded
 memory; for AUROC a block is a (rows, cells) count matrix of about a million entries), each block
@@ -176,8 +178,26 @@ class SummedMetric:
     value: Callable[[np.ndarray, int], np.ndarray]
 
 
+@dataclass(frozen=True)
+class WeightedMetric:
+    """A metric of a whole resample computed from per-example integer weights, for the fast paths.
+
+    COCO mAP (:mod:`._coco`) is neither a mean nor a function of sums over the images, but its
+    value on a resample is a function of how often each image was drawn, given matches computed
+    once per run. ``name``: for messages; ``prepare(y_true, predictions) -> state``: once per arm
+    (and seed), from that arm's predictions as passed to the bootstrap; ``value(state, counts)``:
+    counts (B, n) float64, how often each example was drawn in each resample -> the metric (B,).
+    Both arms of a resample get the same counts; they are drawn example by example as for AUROC
+    (the numba kernel on a CPU, else numpy; a torch backend draws on the CPU here).
+    """
+
+    name: str
+    prepare: Callable[[Any, np.ndarray], Any]
+    value: Callable[[Any, np.ndarray], np.ndarray]
+
+
 #: Metric names with a fast path in :func:`paired_metric_bootstrap` (besides a
-#: :class:`SummedMetric`): the confusion metrics and AUROC.
+#: :class:`SummedMetric` or a :class:`WeightedMetric`): the confusion metrics and AUROC.
 FAST_METRICS = (*CONFUSION_METRICS, "auroc")
 
 
@@ -244,7 +264,7 @@ def paired_metric_bootstrap(
     y_true: Any,
     treatment: Any,
     control: Any,
-    metric: str | SummedMetric | Callable[[np.ndarray, np.ndarray], float],
+    metric: str | SummedMetric | WeightedMetric | Callable[[np.ndarray, np.ndarray], float],
     *,
     resamples: int = 10_000,
     confidence: float = 0.95,
@@ -268,6 +288,8 @@ def paired_metric_bootstrap(
       the classes it has, and one with a single class counts as no difference (:mod:`._ranks`);
     * a :class:`SummedMetric`: predictions are each arm's (n, r) per-example columns, ``y_true``
       is not used (None is fine);
+    * a :class:`WeightedMetric`: predictions and ``y_true`` as its ``prepare`` takes them (n
+      examples along axis 0);
 
     or any function ``metric(y_true, predictions) -> float`` (predictions indexed along axis 0),
     resampled one resample at a time, which costs B x 2 metric calls (and n x 2 more for ``bca``).
@@ -297,7 +319,7 @@ def paired_two_level_bootstrap(
     control: Any,
     *,
     y_true: Any = None,
-    metric: str | SummedMetric | Callable[[np.ndarray, np.ndarray], float] = "mean",
+    metric: str | SummedMetric | WeightedMetric | Callable[[np.ndarray, np.ndarray], float] = "mean",
     resamples: int = 10_000,
     confidence: float = 0.95,
     method: str = "percentile",
@@ -318,7 +340,8 @@ def paired_two_level_bootstrap(
 
     Inputs: ``treatment``, ``control``: (S, n) per-example scores when ``metric="mean"`` (the
     difference is then the mean of per-example differences; ``y_true`` is not needed), (S, n, r)
-    per-example columns for a :class:`SummedMetric`, else (S, n) labels or (S, n, K) scores with
+    per-example columns for a :class:`SummedMetric`, (S, n, ...) as its ``prepare`` takes them with
+    ``y_true`` for a :class:`WeightedMetric`, else (S, n) labels or (S, n, K) scores with
     ``y_true`` (n,), and ``metric`` a name from :data:`FAST_METRICS` or a function as in
     :func:`paired_metric_bootstrap` (slow: 2 B S calls). For ``bca`` the acceleration comes from
     the jackknife over seeds (0 with one seed). Other arguments as :func:`paired_bootstrap`.
@@ -469,6 +492,50 @@ class _RankedDifference(_PairedDifference):
         return self.cells.leave_one_out(), self.cells.sizes
 
 
+class _WeightedDifference(_PairedDifference):
+    """A :class:`WeightedMetric`'s difference: both arms prepared once, then evaluated on blocks of
+    bootstrap count vectors over the examples (the same counts for both arms)."""
+
+    def __init__(self, metric: WeightedMetric, y, pred_t: np.ndarray, pred_c: np.ndarray):
+        self.metric = metric
+        self.n = len(pred_t)
+        self.state_t, self.state_c = metric.prepare(y, pred_t), metric.prepare(y, pred_c)
+
+    def difference(self, counts: np.ndarray) -> np.ndarray:
+        """Treatment - control on rows of counts (B, n): (B,)."""
+        counts = np.asarray(counts, dtype=np.float64)
+        return np.asarray(self.metric.value(self.state_t, counts), dtype=np.float64) - np.asarray(
+            self.metric.value(self.state_c, counts), dtype=np.float64
+        )
+
+    def estimate(self) -> float:
+        return float(self.difference(np.ones((1, self.n)))[0])
+
+    def resample(self, resamples, seed_sequence, backend, workers):
+        resolved = _resolve_backend(backend)
+        if resolved.startswith("torch"):
+            resolved = "numba" if _kernels.available() else "numpy"
+        sampler = _CellSampler(np.arange(self.n), np.ones(self.n, dtype=np.int64), np.zeros((self.n, 0)))
+        kernel = resolved == "numba" and self.n <= _kernels.MAX_EXAMPLES
+        out = np.zeros(resamples)
+
+        def fill(block: slice, rng: np.random.Generator, state: np.ndarray | None) -> None:
+            out[block] = self.difference(sampler.counts(block.stop - block.start, rng, state))
+
+        _in_blocks(resamples, sampler, kernel, seed_sequence, workers, fill)
+        return out, "numba" if kernel else "numpy"
+
+    def jackknife(self):
+        values = np.empty(self.n)
+        rows = max(1, BLOCK_ELEMENTS // self.n)
+        for start in range(0, self.n, rows):
+            stop = min(start + rows, self.n)
+            counts = np.ones((stop - start, self.n))
+            counts[np.arange(stop - start), np.arange(start, stop)] = 0.0
+            values[start:stop] = self.difference(counts)
+        return values, np.ones(self.n)
+
+
 class _LoopedDifference(_PairedDifference):
     """Any ``metric(y_true, predictions)``: recomputed on each resample of indices (slow)."""
 
@@ -498,8 +565,10 @@ class _LoopedDifference(_PairedDifference):
 
 def _paired_difference(metric, y: np.ndarray | None, pred_t: np.ndarray, pred_c: np.ndarray) -> _PairedDifference:
     """The resampleable difference for ``metric`` on one seed's predictions of both arms."""
-    if callable(metric) and not isinstance(metric, SummedMetric):
+    if callable(metric) and not isinstance(metric, (SummedMetric, WeightedMetric)):
         return _LoopedDifference(metric, y, pred_t, pred_c)
+    if isinstance(metric, WeightedMetric):
+        return _WeightedDifference(metric, y, pred_t, pred_c)
     if isinstance(metric, SummedMetric):
         return _summed_difference(metric, pred_t, pred_c)
     if metric == "mean":
@@ -511,7 +580,7 @@ def _paired_difference(metric, y: np.ndarray | None, pred_t: np.ndarray, pred_c:
     if metric in CONFUSION_METRICS:
         return _confusion_difference(metric, y, pred_t, pred_c)
     raise ValueError(
-        f"no fast path for metric {metric!r}: use one of {', '.join(FAST_METRICS)}, a SummedMetric, or pass a "
+        f"no fast path for metric {metric!r}: use one of {', '.join(FAST_METRICS)}, a SummedMetric, a WeightedMetric, or pass a "
         "function metric(y_true, predictions) -> float"
     )
 
