@@ -451,9 +451,11 @@ def _add_lint(sub) -> None:
 def _add_run(sub) -> None:
     p = sub.add_parser(
         "run",
-        help="lint, compile and train every arm over every replicate seed",
-        description="Lint and compile SPEC into RUN_DIR/project, then train every arm over every replicate seed. "
-        "Re-running is idempotent: finished runs are skipped, interrupted ones resume from their checkpoints.",
+        help="lint, compile, train every arm over every replicate seed, evaluate, sweep, report",
+        description="Lint and compile SPEC into RUN_DIR/project, train every arm over every replicate seed, run "
+        "the preregistered evaluation, then the spec's sweep (unless --no-sweep), and write the report. "
+        "Re-running is idempotent: finished runs are skipped, interrupted ones resume from their checkpoints, "
+        "and the sweep resumes its study.",
     )
     p.add_argument("spec", metavar="SPEC", help="spec file")
     p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="key.path=value | +key.path=value | ~key.path")
@@ -468,6 +470,12 @@ def _add_run(sub) -> None:
         "(one per process), gloo on the CPU; --jobs x --nproc processes in all",
     )
     p.add_argument("--run-dir", metavar="DIR", help="where the project and the runs go (default: runs/<experiment>)")
+    p.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="skip the spec's sweep (by default it runs after the evaluation, in RUN_DIR/sweeps/<study>, "
+        "as `rigorml sweep` would: search, importances, final validation over fresh seeds on test)",
+    )
     p.add_argument("--allow-errors", action="store_true", help="run even when the spec has lint errors")
     _add_input_options(p)
     p.set_defaults(func=cmd_run)

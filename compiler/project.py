@@ -195,10 +195,35 @@ def cmd_run(args) -> int:
     print(f"{total - len(failures)} of {total} run(s) finished in {time.monotonic() - started:.0f} s", file=sys.stderr)
     for failure in failures:
         print(f"rigorml: run failed: {failure}", file=sys.stderr)
+    swept = EXIT_OK
+    if resolved.get("sweep") and not getattr(args, "no_sweep", False):
+        swept = _sweep(args, root, resolved)
+        if swept == 130:
+            return swept
     from .report_command import report_run
 
     report_run(root)  # report.md/.json/.html next to evaluation.json; a report that fails says why
-    return EXIT_FINDINGS if failures or not evaluated else EXIT_OK
+    return EXIT_FINDINGS if failures or not evaluated or swept != EXIT_OK else EXIT_OK
+
+
+def _sweep(args, root: str, resolved: dict) -> int:
+    """Run the spec's sweep as ``rigorml sweep`` does (search with its progress display, importances,
+    then the best configuration over fresh seeds on the test split) in ``<root>/sweeps/<study>``,
+    the folder ``rigorml sweep --sweep-dir`` would be given for this run directory. Returns its exit
+    code (130 when interrupted)."""
+    from .sweep_command import cmd_sweep
+
+    study = resolved["sweep"]["study_name"] or resolved["experiment"]["name"]
+    sweep_args = argparse.Namespace(
+        spec=args.spec, overrides=args.overrides, max_bytes=args.max_bytes, workers=None, storage=None, trials=None,
+        sweep_dir=os.path.join(root, "sweeps", study), heartbeat=None, grace=None, max_retries=None,
+        no_final_validation=False,
+    )  # fmt: skip
+    sys.stdout.flush()
+    code = cmd_sweep(sweep_args)
+    if code not in (EXIT_OK, 130):
+        print(f"rigorml: the sweep did not finish (exit {code}); see {sweep_args.sweep_dir}", file=sys.stderr)
+    return code
 
 
 def _nproc_refusal(resolved: dict, arms: list[str], nproc: int) -> str | None:

@@ -91,7 +91,7 @@ def run_root(tmp_path_factory) -> Path:
     sweep_output, _ = sweep.communicate(timeout=300)
     assert train.returncode == 0, train.stdout + train.stderr
     assert sweep.returncode == 0, sweep_output
-    run = python("-m", "rigorml.compiler", "run", "spec.yaml", *OVERRIDES, "--run-dir", root, cwd=base)
+    run = python("-m", "rigorml.compiler", "run", "spec.yaml", *OVERRIDES, "--run-dir", root, "--no-sweep", cwd=base)  # the sweep is sweep.py's, above
     assert run.returncode == 0, run.stderr
     (root / "run.stdout").write_text(run.stdout, encoding="utf-8")
     (root / "run.stderr").write_text(run.stderr, encoding="utf-8")

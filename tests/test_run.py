@@ -84,7 +84,7 @@ def test_the_quickstart_evaluation_is_holm_corrected_paired_bootstraps_against_t
     from pathlib import Path
 
     quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart.yaml"
-    done = run(str(quickstart), "training.epochs=2", "--jobs", "2", "--run-dir", "out", cwd=tmp_path)
+    done = run(str(quickstart), "training.epochs=2", "sweep.n_trials=6", "--jobs", "2", "--run-dir", "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     evaluation = json.loads((tmp_path / "out" / "evaluation.json").read_text())
     assert evaluation["complete"] and evaluation["replicate_seeds"] == [0, 1, 2, 3, 4]
@@ -98,6 +98,35 @@ def test_the_quickstart_evaluation_is_holm_corrected_paired_bootstraps_against_t
         assert comparison["verdict"] in ("improvement", "regression", "below_minimum_effect", "equivalent", "no_evidence")
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "wide-vs-baseline" in report and "holm" in report
+    # Then the spec's sweep, as `rigorml sweep` runs it, in out/sweeps/<study>, and in the report.
+    sweep_dir = tmp_path / "out" / "sweeps" / "digits-mlp"
+    best = json.loads((sweep_dir / "best.json").read_text())
+    assert best["trials"]["complete"] + best["trials"]["pruned"] == 6
+    assert json.loads((sweep_dir / "analysis.json").read_text())["trials"]["used"] == best["trials"]["complete"]
+    final = json.loads((sweep_dir / "final.json").read_text())
+    assert final["split"] == "test" and final["summary"]["n"] == 5 and final["best"]["trial"] == best["best"]["trial"]
+    assert "[6/6] trial " in done.stderr and "final validation: test/f1_macro = " in done.stdout
+    assert "Final validation" in report and "Parameter importances" in report
+
+
+def test_run_sweeps_a_spec_with_a_sweep_unless_told_not_to(tmp_path):
+    sweep = (
+        "sweep:\n  n_trials: 2\n  parameters:\n    training.optimizer.lr: {distribution: log_uniform, low: 0.001, high: 0.1}\n"
+        "  final_validation: {seeds: 2}\n"
+    )
+    (tmp_path / "spec.yaml").write_text(SPEC + sweep, encoding="utf-8")
+    skipped = run("spec.yaml", "--run-dir", "out", "--no-sweep", cwd=tmp_path)
+    assert skipped.returncode == 0, skipped.stderr
+    assert not (tmp_path / "out" / "sweeps").exists() and "trial(s) done" not in skipped.stderr
+    done = run("spec.yaml", "--run-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    sweep_dir = tmp_path / "out" / "sweeps" / "run-test"
+    assert json.loads((sweep_dir / "best.json").read_text())["trials"]["total"] == 2
+    assert [run["seed"] for run in json.loads((sweep_dir / "final.json").read_text())["runs"]] == [2, 3]
+    again = run("spec.yaml", "--run-dir", "out", cwd=tmp_path)  # resumes: nothing left to train
+    assert again.returncode == 0, again.stderr
+    assert "sweep run-test: 2 of 2 trial(s) done" in again.stderr
+    assert not any(run["trained"] for run in json.loads((sweep_dir / "final.json").read_text())["runs"])
 
 
 def test_rigorml_evaluate_reevaluates_a_run_directory_and_refuses_other_folders(tmp_path):
