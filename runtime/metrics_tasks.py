@@ -154,9 +154,10 @@ def _detection_arrays(y_true, scores):
     return truth, found
 
 
-def _coco_box_stats(truth: np.ndarray, found: np.ndarray) -> list[float]:
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
+def coco_records(truth: np.ndarray, found: np.ndarray) -> tuple[list[dict], list[dict]]:
+    """The COCO ``annotations`` and ``detections`` of checked detection arrays
+    (:func:`_detection_arrays`): images numbered from 1, boxes as [x, y, width, height],
+    annotation ids from 1 (pycocotools treats id 0 as "unmatched"), every box ``iscrowd`` 0."""
 
     def bbox(row) -> list[float]:
         return [float(row[0]), float(row[1]), float(row[2] - row[0]), float(row[3] - row[1])]
@@ -165,14 +166,21 @@ def _coco_box_stats(truth: np.ndarray, found: np.ndarray) -> list[float]:
     for image, rows in enumerate(truth, start=1):
         for row in rows[rows[:, -1] != PADDING_LABEL]:
             box = bbox(row)
-            # pycocotools treats annotation id 0 as "unmatched", so ids start at 1.
             annotations.append(
                 {"id": len(annotations) + 1, "image_id": image, "category_id": int(row[-1]), "bbox": box,
                  "area": box[2] * box[3], "iscrowd": 0}
-            )
+            )  # fmt: skip
     for image, rows in enumerate(found, start=1):
         for row in rows[rows[:, -1] != PADDING_LABEL]:
             detections.append({"image_id": image, "category_id": int(row[-1]), "bbox": bbox(row), "score": float(row[4])})
+    return annotations, detections
+
+
+def _coco_box_stats(truth: np.ndarray, found: np.ndarray) -> list[float]:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    annotations, detections = coco_records(truth, found)
     if not detections:
         return [0.0, 0.0, 0.0]
     labels = sorted({a["category_id"] for a in annotations} | {d["category_id"] for d in detections})

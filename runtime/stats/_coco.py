@@ -86,7 +86,7 @@ def coco_matches(y_true, scores) -> CocoMatches:
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval, Params
 
-    from ..metrics_tasks import PADDING_LABEL, _detection_arrays
+    from ..metrics_tasks import _detection_arrays, coco_records
 
     truth, found = _detection_arrays(y_true, scores)
     n_images = len(truth)
@@ -95,20 +95,7 @@ def coco_matches(y_true, scores) -> CocoMatches:
     max_det = params.maxDets[-1]
     all_range = params.areaRng[params.areaRngLbl.index("all")]
 
-    def bbox(row) -> list[float]:
-        return [float(row[0]), float(row[1]), float(row[2] - row[0]), float(row[3] - row[1])]
-
-    annotations, detections = [], []
-    for image, rows in enumerate(truth, start=1):
-        for row in rows[rows[:, -1] != PADDING_LABEL]:
-            box = bbox(row)
-            annotations.append(
-                {"id": len(annotations) + 1, "image_id": image, "category_id": int(row[-1]), "bbox": box,
-                 "area": box[2] * box[3], "iscrowd": 0}
-            )  # fmt: skip
-    for image, rows in enumerate(found, start=1):
-        for row in rows[rows[:, -1] != PADDING_LABEL]:
-            detections.append({"image_id": image, "category_id": int(row[-1]), "bbox": bbox(row), "score": float(row[4])})
+    annotations, detections = coco_records(truth, found)
     gt_labels = sorted({a["category_id"] for a in annotations})
     if not detections:  # the registry's 0.0; every ground-truth box counts (iscrowd 0, area range all)
         categories = []
