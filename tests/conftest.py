@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -162,3 +163,24 @@ def chromium():
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+# --- training in the test process ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def training_in_this_process():
+    """Training in this process changes PYTHONHASHSEED and the SIGTERM handler: put them back.
+    One torch thread: the tests' small MLPs gain nothing from more, and lose much on a busy machine."""
+    torch = pytest.importorskip("torch")
+    hash_seed, sigterm, threads = os.environ.get("PYTHONHASHSEED"), signal.getsignal(signal.SIGTERM), torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        signal.signal(signal.SIGTERM, sigterm)
+        if hash_seed is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = hash_seed

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import training_in_this_process
+
 optuna = pytest.importorskip("optuna")
 pytest.importorskip("torch")
 
@@ -90,17 +92,8 @@ def sweep_section(tmp_path: Path, **fields) -> dict:
 def in_process_training():
     """Training in this process changes PYTHONHASHSEED and the SIGTERM handler: put them back.
     One torch thread: a 16-unit MLP gains nothing from more, and loses much on a busy machine."""
-    import torch
-
-    hash_seed, sigterm, threads = os.environ.get("PYTHONHASHSEED"), signal.getsignal(signal.SIGTERM), torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    signal.signal(signal.SIGTERM, sigterm)
-    if hash_seed is None:
-        os.environ.pop("PYTHONHASHSEED", None)
-    else:
-        os.environ["PYTHONHASHSEED"] = hash_seed
+    with training_in_this_process():
+        yield
 
 
 def sample(parameters: dict, n: int, seed: int = 0) -> list[tuple[dict, optuna.trial.FrozenTrial]]:

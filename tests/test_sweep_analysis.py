@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
-import signal
 from pathlib import Path
 
 import pytest
+
+from conftest import training_in_this_process
 
 optuna = pytest.importorskip("optuna")
 pytest.importorskip("torch")
@@ -72,17 +72,8 @@ def quickstart(*overrides: str) -> dict:
 def in_process_training():
     """Training in this process changes PYTHONHASHSEED and the SIGTERM handler: put them back.
     One torch thread: a small MLP gains nothing from more, and loses much on a busy machine."""
-    import torch
-
-    hash_seed, sigterm, threads = os.environ.get("PYTHONHASHSEED"), signal.getsignal(signal.SIGTERM), torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    signal.signal(signal.SIGTERM, sigterm)
-    if hash_seed is None:
-        os.environ.pop("PYTHONHASHSEED", None)
-    else:
-        os.environ["PYTHONHASHSEED"] = hash_seed
+    with training_in_this_process():
+        yield
 
 
 # --- hand-made studies ---------------------------------------------------------------------------

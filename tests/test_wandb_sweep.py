@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -40,7 +38,7 @@ from rigorml.schemas.wandb_sweep import (
     convert,
 )
 
-from conftest import resolve_in_process  # the CLI's own resolve, in process
+from conftest import resolve_in_process, training_in_this_process  # the CLI's own resolve, in process
 
 REPO = Path(__file__).resolve().parents[1]
 LR = {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2}
@@ -681,16 +679,8 @@ def test_optuna_samples_a_quantised_conversion_on_w_and_bs_grid(write_spec):
 @pytest.fixture
 def in_process_training():
     """Training in this process changes PYTHONHASHSEED and the SIGTERM handler: put them back."""
-    torch = pytest.importorskip("torch")
-    hash_seed, sigterm, threads = os.environ.get("PYTHONHASHSEED"), signal.getsignal(signal.SIGTERM), torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    signal.signal(signal.SIGTERM, sigterm)
-    if hash_seed is None:
-        os.environ.pop("PYTHONHASHSEED", None)
-    else:
-        os.environ["PYTHONHASHSEED"] = hash_seed
+    with training_in_this_process():
+        yield
 
 
 def test_a_w_and_b_sweep_runs_as_an_optuna_study(tmp_path, write_spec, in_process_training):
